@@ -1,0 +1,13 @@
+export { CHANNELS, isChannel, parseWishedChannel } from './channels';
+export type { Channel } from './channels';
+export {
+  EVENT_STATUSES,
+  TERMINAL_STATUSES,
+  RETRYABLE_STATUSES,
+  LANES,
+  isEventStatus,
+} from './statuses';
+export type { EventStatus, Lane } from './statuses';
+export { EventIdGenerator, EVENT_ID_EPOCH_MS, eventIdTime, parseEventId } from './event-id';
+export { DomainError, notFound, conflict, unprocessable, invalid } from './errors';
+export type { ErrorCode, FieldError } from './errors';
