@@ -1,0 +1,36 @@
+import { loadConfig, ConfigError, DEV_ADMIN_KEY } from './config';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults on an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.queuePrefix).toBe('mc');
+    expect(config.smtpUrl).toBeUndefined();
+    expect(config.worker.attempts).toBe(5);
+    expect(Object.isFrozen(config.worker)).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ REDIS_URL: 'http://x' }, 'REDIS_URL'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ SMTP_URL: 'ftp://x' }, 'SMTP_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ VAPID_PUBLIC_KEY: 'x' }, 'VAPID_PRIVATE_KEY'],
+    [{ MC_ADMIN_KEY: 'short' }, 'MC_ADMIN_KEY'],
+  ])('refuses %p naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect((error as ConfigError).variable).toBe(variable);
+    }
+  });
+
+  it('accepts the dev keys only on loopback', () => {
+    expect(loadConfig({ MC_ADMIN_KEY: DEV_ADMIN_KEY }).adminKey).toBe(DEV_ADMIN_KEY);
+    expect(() => loadConfig({ MC_ADMIN_KEY: DEV_ADMIN_KEY, HOST: '0.0.0.0' })).toThrow(/loopback/);
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * The one place environment variables are read. `loadConfig(env)` validates everything at
+ * start-up and returns a frozen object; a bad value stops the process with a message naming
+ * the variable, rather than failing later on the hot path.
+ */
+import path from 'node:path';
+
+export interface SmtpConfig {
+  /** nodemailer connection URL; unset → the dev outbox. */
+  url?: string;
+}
+
+export interface Config {
+  /** Ingest HTTP port. @defaultValue 3000 */
+  port: number;
+  /** Ingest bind address. @defaultValue 127.0.0.1 */
+  host: string;
+  databaseUrl: string;
+  redisUrl: string;
+  /** BullMQ key prefix; tests use their own so they never see each other's jobs. @defaultValue mc */
+  queuePrefix: string;
+  logLevel: string;
+  smtpUrl?: string;
+  /** Where the dev outbox writes .eml files when no SMTP_URL is set. */
+  outboxDir: string;
+  mailFrom: string;
+  adminKey?: string;
+  ingestKey?: string;
+  aws: { region: string; snsEndpoint?: string; smsSenderId?: string; smsType: 'Transactional' | 'Promotional' };
+  vapid?: { publicKey: string; privateKey: string; subject: string };
+  worker: {
+    /** Jobs a worker process runs at once on the real-time lane. @defaultValue 20 */
+    realtimeConcurrency: number;
+    /** Jobs a worker process runs at once on the batch lane. @defaultValue 5 */
+    batchConcurrency: number;
+    /** Send attempts before an event ends deliveryFailed. @defaultValue 5 */
+    attempts: number;
+    /** First retry delay; doubles each attempt, with jitter. @defaultValue 2000 */
+    retryBaseDelayMs: number;
+    /** How long a published-template lookup may be served from cache. @defaultValue 30000 */
+    templateCacheMs: number;
+  };
+  ingest: {
+    /** Largest request body accepted. @defaultValue 5 MiB */
+    bodyLimitBytes: number;
+    /** How long an Idempotency-Key is remembered. @defaultValue 86400 */
+    idempotencyTtlSeconds: number;
+  };
+}
+
+/** The documented dev keys: accepted only on embedded defaults bound to loopback. */
+export const DEV_ADMIN_KEY = 'mc_dev_admin_key';
+export const DEV_INGEST_KEY = 'mc_dev_ingest_key';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+  const url = (name: string, fallback: string | undefined, protocols: string[]): string | undefined => {
+    const raw = read(name) ?? fallback;
+    if (raw === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigError(name, 'is not a valid URL');
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got ${parsed.protocol}`);
+    }
+    return raw;
+  };
+
+  const host = read('HOST') ?? '127.0.0.1';
+  const adminKey = read('MC_ADMIN_KEY');
+  const ingestKey = read('MC_INGEST_KEY');
+  for (const [name, key] of [['MC_ADMIN_KEY', adminKey], ['MC_INGEST_KEY', ingestKey]] as const) {
+    if (key === undefined) continue;
+    if ((key === DEV_ADMIN_KEY || key === DEV_INGEST_KEY) && !isLoopback(host)) {
+      throw new ConfigError(name, `the documented dev key is only accepted when HOST is a loopback address (HOST=${host})`);
+    }
+    if (key.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
+  }
+
+  const logLevel = read('LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `unknown level "${logLevel}"`);
+  }
+  const queuePrefix = read('QUEUE_PREFIX') ?? 'mc';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(queuePrefix)) {
+    throw new ConfigError('QUEUE_PREFIX', 'use letters, digits and _ . : - (at most 64)');
+  }
+  const smsType = read('SNS_SMS_TYPE') ?? 'Transactional';
+  if (smsType !== 'Transactional' && smsType !== 'Promotional') {
+    throw new ConfigError('SNS_SMS_TYPE', 'expected Transactional or Promotional');
+  }
+
+  const vapidPublic = read('VAPID_PUBLIC_KEY');
+  const vapidPrivate = read('VAPID_PRIVATE_KEY');
+  if ((vapidPublic === undefined) !== (vapidPrivate === undefined)) {
+    throw new ConfigError(vapidPublic ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY', 'set both VAPID keys or neither');
+  }
+
+  const config: Config = {
+    port: int('PORT', 3000, 0, 65535),
+    host,
+    databaseUrl: url('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/test', ['postgresql:', 'postgres:'])!,
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    queuePrefix,
+    logLevel,
+    smtpUrl: url('SMTP_URL', undefined, ['smtp:', 'smtps:']),
+    outboxDir: path.resolve(read('OUTBOX_DIR') ?? '.data/outbox'),
+    mailFrom: read('MAIL_FROM') ?? 'Message Center <no-reply@localhost>',
+    adminKey,
+    ingestKey,
+    aws: {
+      region: read('AWS_REGION') ?? 'us-east-1',
+      snsEndpoint: url('SNS_ENDPOINT', undefined, ['http:', 'https:']),
+      smsSenderId: read('SNS_SMS_SENDER_ID'),
+      smsType,
+    },
+    vapid:
+      vapidPublic && vapidPrivate
+        ? { publicKey: vapidPublic, privateKey: vapidPrivate, subject: read('VAPID_SUBJECT') ?? 'mailto:ops@localhost' }
+        : undefined,
+    worker: {
+      realtimeConcurrency: int('WORKER_CONCURRENCY_REALTIME', 20, 1, 1000),
+      batchConcurrency: int('WORKER_CONCURRENCY_BATCH', 5, 1, 1000),
+      attempts: int('DELIVERY_ATTEMPTS', 5, 1, 50),
+      retryBaseDelayMs: int('RETRY_BASE_DELAY_MS', 2000, 1, 3_600_000),
+      templateCacheMs: int('TEMPLATE_CACHE_MS', 30_000, 0, 3_600_000),
+    },
+    ingest: {
+      bodyLimitBytes: int('BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      idempotencyTtlSeconds: int('IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 30 * 86_400),
+    },
+  };
+  return deepFreeze(config);
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,80 @@
+/** Events API: responses and queries. The request body is EventInput (event-input.ts). */
+import { Type, type Static } from '@sinclair/typebox';
+import { EVENT_STATUSES, CHANNELS } from '@mc/core';
+import { BatchEventInput } from './event-input';
+import { Problem } from './problem';
+
+export const MAX_BATCH_EVENTS = 1000;
+
+const StatusSchema = Type.Union(EVENT_STATUSES.map((s) => Type.Literal(s)));
+const ChannelSchema = Type.Union(CHANNELS.map((c) => Type.Literal(c)));
+
+export const EventAccepted = Type.Object({
+  id: Type.String({ description: '64-bit event id as a decimal string.' }),
+  status: Type.Literal('pending'),
+});
+export type EventAccepted = Static<typeof EventAccepted>;
+
+export const BatchRequest = Type.Object(
+  { events: Type.Array(BatchEventInput, { minItems: 1, maxItems: MAX_BATCH_EVENTS }) },
+  { additionalProperties: false },
+);
+
+export const BatchResult = Type.Union([
+  Type.Object({ index: Type.Integer(), id: Type.String(), status: Type.Literal('pending') }),
+  Type.Object({ index: Type.Integer(), error: Problem }),
+]);
+export type BatchResult = Static<typeof BatchResult>;
+
+export const BatchAccepted = Type.Object({
+  accepted: Type.Integer(),
+  rejected: Type.Integer(),
+  results: Type.Array(BatchResult),
+});
+export type BatchAccepted = Static<typeof BatchAccepted>;
+
+export const DeliveryView = Type.Object({
+  channel: ChannelSchema,
+  provider: Type.String(),
+  status: Type.String(),
+  attempts: Type.Integer(),
+  providerMessageId: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String()),
+  sentAt: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+export const EventView = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  status: StatusSchema,
+  lane: Type.String(),
+  channel: Type.Union([ChannelSchema, Type.Null()]),
+  externalId: Type.Union([Type.String(), Type.Null()]),
+  origin: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  reason: Type.Optional(Type.String()),
+  templateVersion: Type.Optional(Type.Integer()),
+  nextAttemptAt: Type.Optional(Type.String({ format: 'date-time' })),
+  scheduled: Type.Optional(Type.String({ format: 'date-time' })),
+  deliveries: Type.Array(DeliveryView),
+});
+export type EventView = Static<typeof EventView>;
+
+export const EventIdParams = Type.Object({ id: Type.String() });
+
+export const EventListQuery = Type.Object({
+  type: Type.Optional(Type.String()),
+  status: Type.Optional(StatusSchema),
+  externalId: Type.Optional(Type.String()),
+  since: Type.Optional(Type.String({ format: 'date-time' })),
+  until: Type.Optional(Type.String({ format: 'date-time' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page.' })),
+});
+export type EventListQuery = Static<typeof EventListQuery>;
+
+export const EventPage = Type.Object({
+  items: Type.Array(Type.Omit(EventView, ['deliveries'])),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});

@@ -1,0 +1,45 @@
+export { EmailContent, SmsContent, PushContent } from './template-content';
+export type { ChannelContent, ContentByChannel } from './template-content';
+export {
+  EventInput,
+  BatchEventInput,
+  PushAddress,
+  WebPushSubscription,
+  EVENT_TYPE_KEY_PATTERN,
+  LOCALE_PATTERN,
+  WISHED_CHANNEL_VALUES,
+} from './event-input';
+export {
+  QUEUE_NAMES,
+  DELIVER_JOB,
+  EVENT_JOB_VERSION,
+  TEMPLATE_CHANGES_CHANNEL,
+  isEventJob,
+} from './queues';
+export type { EventJob, EventJobV1 } from './queues';
+export { Problem, FieldErrorSchema, problemType } from './problem';
+export { EventTypeCreate, EventTypeUpdate, EventTypeView, EventTypeKeyParams } from './event-types.schemas';
+export {
+  MAX_BATCH_EVENTS,
+  EventAccepted,
+  BatchRequest,
+  BatchResult,
+  BatchAccepted,
+  DeliveryView,
+  EventView,
+  EventIdParams,
+  EventListQuery,
+  EventPage,
+} from './events.schemas';
+export {
+  TemplateCreate,
+  TemplateUpdate,
+  TemplateView,
+  TemplateWarning,
+  VersionView,
+  TemplateIdParams,
+  TemplateVersionParams,
+  TemplateListQuery,
+  PreviewRequest,
+  ProofRequest,
+} from './templates.schemas';

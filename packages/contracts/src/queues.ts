@@ -1,0 +1,47 @@
+/**
+ * Queue names and the job payload shared by the ingest service (producer) and the worker
+ * (consumer). Jobs outlive deploys, so the payload carries a version.
+ */
+import type { Channel, Lane } from '@mc/core';
+import type { EventInput } from './event-input';
+
+export const QUEUE_NAMES: Readonly<Record<Lane, string>> = {
+  realtime: 'events-realtime',
+  batch: 'events-batch',
+};
+
+/** The name every event job carries (BullMQ job name), so the dashboard reads well. */
+export const DELIVER_JOB = 'deliver';
+
+export const EVENT_JOB_VERSION = 1;
+
+export interface EventJobV1 {
+  v: 1;
+  /** The event id (decimal string of the 64-bit id); also the BullMQ job id. */
+  id: string;
+  lane: Lane;
+  /** When ingest accepted it (ISO 8601). */
+  acceptedAt: string;
+  /** The channel resolved from wishedChannel (default email). */
+  channel: Channel;
+  event: Omit<EventInput, 'wishedChannel'>;
+}
+export type EventJob = EventJobV1;
+
+/** Redis pub/sub channel on which a publish/unpublish/pause tells every worker to reload. */
+export const TEMPLATE_CHANGES_CHANNEL = 'template-changes';
+
+export function isEventJob(data: unknown): data is EventJob {
+  if (typeof data !== 'object' || data === null) return false;
+  const job = data as Partial<EventJobV1>;
+  return (
+    job.v === 1 &&
+    typeof job.id === 'string' &&
+    (job.lane === 'realtime' || job.lane === 'batch') &&
+    typeof job.acceptedAt === 'string' &&
+    typeof job.channel === 'string' &&
+    typeof job.event === 'object' &&
+    job.event !== null &&
+    typeof job.event.type === 'string'
+  );
+}

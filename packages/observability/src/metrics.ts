@@ -1,0 +1,63 @@
+/** Prometheus metrics. Each process owns a registry; the names are shared so dashboards
+ * can add up ingest and worker replicas. */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface IngestMetrics {
+  registry: Registry;
+  eventsAccepted: Counter<'lane'>;
+  eventsRejected: Counter<'reason'>;
+}
+
+export interface WorkerMetrics {
+  registry: Registry;
+  deliveries: Counter<'channel' | 'provider' | 'outcome'>;
+  eventsFinished: Counter<'status'>;
+  sendSeconds: Histogram<'channel'>;
+}
+
+export function createIngestMetrics(): IngestMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    eventsAccepted: new Counter({
+      name: 'mc_events_accepted_total',
+      help: 'Events stored in the queue, by lane.',
+      labelNames: ['lane'],
+      registers: [registry],
+    }),
+    eventsRejected: new Counter({
+      name: 'mc_events_rejected_total',
+      help: 'Events refused at ingestion, by reason.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+  };
+}
+
+export function createWorkerMetrics(): WorkerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    deliveries: new Counter({
+      name: 'mc_delivery_attempts_total',
+      help: 'Send attempts, by channel, provider and classified outcome.',
+      labelNames: ['channel', 'provider', 'outcome'],
+      registers: [registry],
+    }),
+    eventsFinished: new Counter({
+      name: 'mc_events_finished_total',
+      help: 'Events that reached a terminal status, by status.',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    sendSeconds: new Histogram({
+      name: 'mc_send_duration_seconds',
+      help: 'Time a provider took to accept or refuse a message.',
+      labelNames: ['channel'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}
