@@ -10,7 +10,11 @@ const transform = {
     },
   ],
 };
-const moduleNameMapper = { '^@mc/(core|contracts|config|db|render|channels|observability)$': '<rootDir>/packages/$1/src/index.ts' };
+const moduleNameMapper = {
+  '^@mc/(core|contracts|config|db|render|channels|observability)$': '<rootDir>/packages/$1/src/index.ts',
+  // The generated Prisma client imports its siblings as './x.js' (ESM-style); jest reads the .ts.
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+};
 const common = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 
 module.exports = {

@@ -21,12 +21,29 @@ export interface Config {
   queuePrefix: string;
   logLevel: string;
   smtpUrl?: string;
+  /** A second SMTP relay used while the first keeps failing transiently (SMTP_SECONDARY_URL). */
+  smtpSecondaryUrl?: string;
   /** Where the dev outbox writes .eml files when no SMTP_URL is set. */
   outboxDir: string;
   mailFrom: string;
   adminKey?: string;
   ingestKey?: string;
-  aws: { region: string; snsEndpoint?: string; smsSenderId?: string; smsType: 'Transactional' | 'Promotional' };
+  /** Adobe SOAP `login/password` session tokens mapped to operator accounts (SOAP_OPERATORS). */
+  soapOperators: readonly { login: string; password: string }[];
+  aws: {
+    region: string;
+    /** SMS and SNS mobile push are on when AWS_REGION or SNS_ENDPOINT is set. */
+    enabled: boolean;
+    snsEndpoint?: string;
+    /** A second SNS region to fail over to (SNS_SECONDARY_REGION). */
+    secondaryRegion?: string;
+    smsSenderId?: string;
+    smsType: 'Transactional' | 'Promotional';
+  };
+  /** Sends per second per provider, shared by all worker replicas; unset → unlimited. */
+  rates: { email?: number; sms?: number; push?: number };
+  /** Consecutive transient failures before a channel switches to its secondary. @defaultValue 3 */
+  failoverThreshold: number;
   vapid?: { publicKey: string; privateKey: string; subject: string };
   worker: {
     /** Jobs a worker process runs at once on the real-time lane. @defaultValue 20 */
@@ -75,6 +92,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
     return value;
   };
+  const optionalInt = (name: string, min: number, max: number): number | undefined =>
+    read(name) === undefined ? undefined : int(name, 0, min, max);
   const url = (name: string, fallback: string | undefined, protocols: string[]): string | undefined => {
     const raw = read(name) ?? fallback;
     if (raw === undefined) return undefined;
@@ -120,6 +139,18 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     throw new ConfigError(vapidPublic ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY', 'set both VAPID keys or neither');
   }
 
+  const soapOperators = (read('SOAP_OPERATORS') ?? '')
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const colon = pair.indexOf(':');
+      if (colon < 1 || colon === pair.length - 1) {
+        throw new ConfigError('SOAP_OPERATORS', 'expected comma-separated login:password pairs');
+      }
+      return { login: pair.slice(0, colon), password: pair.slice(colon + 1) };
+    });
+
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
     host,
@@ -128,13 +159,17 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     queuePrefix,
     logLevel,
     smtpUrl: url('SMTP_URL', undefined, ['smtp:', 'smtps:']),
+    smtpSecondaryUrl: url('SMTP_SECONDARY_URL', undefined, ['smtp:', 'smtps:']),
     outboxDir: path.resolve(read('OUTBOX_DIR') ?? '.data/outbox'),
     mailFrom: read('MAIL_FROM') ?? 'Message Center <no-reply@localhost>',
     adminKey,
     ingestKey,
+    soapOperators,
     aws: {
       region: read('AWS_REGION') ?? 'us-east-1',
+      enabled: read('AWS_REGION') !== undefined || read('SNS_ENDPOINT') !== undefined,
       snsEndpoint: url('SNS_ENDPOINT', undefined, ['http:', 'https:']),
+      secondaryRegion: read('SNS_SECONDARY_REGION'),
       smsSenderId: read('SNS_SMS_SENDER_ID'),
       smsType,
     },
@@ -142,6 +177,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       vapidPublic && vapidPrivate
         ? { publicKey: vapidPublic, privateKey: vapidPrivate, subject: read('VAPID_SUBJECT') ?? 'mailto:ops@localhost' }
         : undefined,
+    rates: {
+      email: optionalInt('EMAIL_RATE_PER_SECOND', 1, 100_000),
+      sms: optionalInt('SMS_RATE_PER_SECOND', 1, 100_000),
+      push: optionalInt('PUSH_RATE_PER_SECOND', 1, 100_000),
+    },
+    failoverThreshold: int('FAILOVER_THRESHOLD', 3, 1, 1000),
     worker: {
       realtimeConcurrency: int('WORKER_CONCURRENCY_REALTIME', 20, 1, 1000),
       batchConcurrency: int('WORKER_CONCURRENCY_BATCH', 5, 1, 1000),

@@ -56,7 +56,7 @@ export const EventInput = Type.Object(
     expiration: Type.Optional(Type.String({ format: 'date-time', description: 'Not sent after this time (ends tooOld).' })),
     ctx: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Data the template personalises with.' })),
   },
-  { $id: 'EventInput', additionalProperties: false },
+  { additionalProperties: false },
 );
 export type EventInput = Static<typeof EventInput>;
 

@@ -13,6 +13,7 @@ export {
   QUEUE_NAMES,
   DELIVER_JOB,
   EVENT_JOB_VERSION,
+  eventJobId,
   TEMPLATE_CHANGES_CHANNEL,
   isEventJob,
 } from './queues';

@@ -17,7 +17,7 @@ export const Problem = Type.Object(
     instance: Type.Optional(Type.String()),
     errors: Type.Optional(Type.Array(FieldErrorSchema)),
   },
-  { $id: 'Problem' },
+  { description: 'RFC 9457 problem details' },
 );
 export type Problem = Static<typeof Problem>;
 

@@ -15,9 +15,17 @@ export const DELIVER_JOB = 'deliver';
 
 export const EVENT_JOB_VERSION = 1;
 
+/**
+ * The BullMQ job id of an event: `ev-<event id>`. BullMQ refuses custom ids that read as
+ * integers, so the event id alone cannot be the job id.
+ */
+export function eventJobId(eventId: string, redrive?: number): string {
+  return redrive === undefined ? `ev-${eventId}` : `ev-${eventId}-redrive-${redrive}`;
+}
+
 export interface EventJobV1 {
   v: 1;
-  /** The event id (decimal string of the 64-bit id); also the BullMQ job id. */
+  /** The event id (decimal string of the 64-bit id); the job id is eventJobId(id). */
   id: string;
   lane: Lane;
   /** When ingest accepted it (ISO 8601). */

@@ -12,13 +12,13 @@ export const EmailContent = Type.Object(
     from: Type.Optional(Type.String({ maxLength: 500, description: 'Defaults to MAIL_FROM.' })),
     replyTo: Type.Optional(Type.String({ maxLength: 500 })),
   },
-  { $id: 'EmailContent', additionalProperties: false },
+  { additionalProperties: false },
 );
 export type EmailContent = Static<typeof EmailContent>;
 
 export const SmsContent = Type.Object(
   { text: Type.String({ minLength: 1, maxLength: 10_000 }) },
-  { $id: 'SmsContent', additionalProperties: false },
+  { additionalProperties: false },
 );
 export type SmsContent = Static<typeof SmsContent>;
 
@@ -30,7 +30,7 @@ export const PushContent = Type.Object(
     icon: Type.Optional(Type.String({ maxLength: 2000 })),
     data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
-  { $id: 'PushContent', additionalProperties: false },
+  { additionalProperties: false },
 );
 export type PushContent = Static<typeof PushContent>;
 

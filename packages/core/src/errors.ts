@@ -16,6 +16,9 @@ export interface FieldError {
   /** JSON pointer-ish path of the bad field, e.g. `/events/3/email` or `ctx.items`. */
   path: string;
   message: string;
+  /** For template faults: where in the field's text. */
+  line?: number;
+  column?: number;
 }
 
 export class DomainError extends Error {

@@ -11,3 +11,5 @@ export type { EventStatus, Lane } from './statuses';
 export { EventIdGenerator, EVENT_ID_EPOCH_MS, eventIdTime, parseEventId } from './event-id';
 export { DomainError, notFound, conflict, unprocessable, invalid } from './errors';
 export type { ErrorCode, FieldError } from './errors';
+export { normalizeLocale, localeCandidates } from './locale';
+export { isValidEmail, isValidPhone, normalizePhone } from './addresses';

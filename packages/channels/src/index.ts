@@ -1,0 +1,42 @@
+/**
+ * @mc/channels: channel providers (SMTP, dev outbox, SNS SMS, SNS mobile push, Web Push)
+ * behind one small interface, plus failover and a Redis-backed shared rate limit. Test
+ * peers (SMTP sink, SNS endpoint, push receiver) live in the separate `testing` entry.
+ */
+export type {
+  EmailMessage,
+  Provider,
+  PushMessage,
+  PushTarget,
+  PushUrgency,
+  SendOutcome,
+  SendOutcomeKind,
+  SmsMessage,
+  WebPushSubscription,
+} from './provider';
+export { isRetryable } from './provider';
+export { createSmtpProvider } from './smtp.provider';
+export type { SmtpProviderOptions } from './smtp.provider';
+export { createOutboxProvider, listOutbox } from './outbox.provider';
+export type { OutboxEntry, OutboxProviderOptions } from './outbox.provider';
+export type { SnsClientOptions } from './sns-client';
+export { createSnsSmsProvider } from './sns-sms.provider';
+export type { SnsSmsProviderOptions } from './sns-sms.provider';
+export { createSnsPushProvider } from './sns-push.provider';
+export type { SnsPushProviderOptions } from './sns-push.provider';
+export { createWebPushProvider, MAX_WEB_PUSH_PAYLOAD_BYTES } from './web-push.provider';
+export type { VapidDetails, WebPushProviderOptions } from './web-push.provider';
+export { routePushByTarget } from './push-router.provider';
+export type { PushProvidersByTarget } from './push-router.provider';
+export { withFailover } from './failover.provider';
+export type { FailoverOptions, FailoverProvider } from './failover.provider';
+export { createRateLimiter, withRateLimit } from './rate-limiter';
+export type { RateLimiter, RateLimiterOptions } from './rate-limiter';
+export { createEmailProvider, createPushProvider, createSmsProvider } from './create-providers';
+export type {
+  EmailProviderOptions,
+  FailoverSettings,
+  PushProviderOptions,
+  RateLimitOptions,
+  SmsProviderOptions,
+} from './create-providers';

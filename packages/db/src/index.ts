@@ -1,0 +1,39 @@
+// The public surface of @mc/db. Named exports only, so what other packages rely on stays visible.
+
+// Prisma client and generated types
+export { createPrismaClient } from './prisma';
+export type { CreatePrismaClientOptions } from './prisma';
+export { Prisma, Channel, EventStatus, Lane, DeliveryStatus } from './generated/prisma/client';
+export type {
+  PrismaClient,
+  ApiKey,
+  Delivery,
+  Event,
+  EventType,
+  Proof,
+  Publication,
+  Suppression,
+  Template,
+  TemplateVersion,
+} from './generated/prisma/client';
+
+// Connection and migrations
+export { DEFAULT_DATABASE_URL, schemaOf, withSchema } from './connection';
+export { applyMigrations, DEFAULT_MIGRATIONS_DIR } from './migrate';
+export type { ApplyMigrationsOptions } from './migrate';
+
+// Test support: an isolated, migrated schema per test file
+export { createTestSchema } from './test-database';
+export type { TestSchema } from './test-database';
+
+// Repositories: rows in, domain records out
+export { EventTypesRepository } from './event-types.repository';
+export type { EventTypeRecord, EventTypeChanges } from './event-types.repository';
+export { TemplatesRepository } from './templates.repository';
+export type { TemplateRecord, TemplateState, VersionRecord, RouteRecord, TemplateDraft } from './templates.repository';
+export { EventsRepository } from './events.repository';
+export type { EventRecord, DeliveryRecord, AttemptEntry, NewEvent, EventQuery } from './events.repository';
+export { SuppressionsRepository, suppressionAddress } from './suppressions.repository';
+export type { SuppressionRecord } from './suppressions.repository';
+export { ApiKeysRepository, API_KEY_SCOPES, hashApiKey } from './api-keys.repository';
+export type { ApiKeyRecord, ApiKeyScope } from './api-keys.repository';

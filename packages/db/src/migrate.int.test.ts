@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { DEFAULT_DATABASE_URL, quoteIdent } from './connection';
+import { applyMigrations, DEFAULT_MIGRATIONS_DIR, migrationChecksum } from './migrate';
+
+const databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+const INIT = '20261127000000_init';
+const TABLES = [
+  '_prisma_migrations',
+  'api_keys',
+  'deliveries',
+  'event_types',
+  'events',
+  'proofs',
+  'publications',
+  'suppressions',
+  'template_versions',
+  'templates',
+];
+
+const client = new pg.Client({ connectionString: databaseUrl });
+const schemas: string[] = [];
+const tempDirs: string[] = [];
+
+const freshSchema = () => {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  schemas.push(schema);
+  return schema;
+};
+
+const copyOfMigrations = async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'mc-migrations-'));
+  tempDirs.push(dir);
+  await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+  return dir;
+};
+
+const historyOf = async (schema: string) =>
+  (
+    await client.query(
+      `SELECT id, checksum, migration_name, finished_at, logs, rolled_back_at, started_at, applied_steps_count
+         FROM ${quoteIdent(schema)}._prisma_migrations ORDER BY started_at`,
+    )
+  ).rows;
+
+const tablesOf = async (schema: string) =>
+  (
+    await client.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
+      [schema],
+    )
+  ).rows.map((r) => r.table_name);
+
+beforeAll(() => client.connect());
+
+afterAll(async () => {
+  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+  await client.end();
+  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
+});
+
+describe('applyMigrations', () => {
+  it('creates the schema and every table, and records each migration as prisma migrate deploy does', async () => {
+    const schema = freshSchema();
+    const logged: string[] = [];
+
+    const result = await applyMigrations({ databaseUrl, schema, log: (m) => logged.push(m) });
+
+    expect(result).toEqual({ applied: [INIT] });
+    expect(logged).toEqual([`applied ${INIT}`]);
+    expect(await tablesOf(schema)).toEqual(TABLES);
+    const script = await readFile(path.join(DEFAULT_MIGRATIONS_DIR, INIT, 'migration.sql'), 'utf8');
+    const [row, ...others] = await historyOf(schema);
+    expect(others).toEqual([]);
+    expect(row).toMatchObject({
+      migration_name: INIT,
+      checksum: migrationChecksum(script),
+      logs: null,
+      rolled_back_at: null,
+      applied_steps_count: 1,
+    });
+    expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(row.finished_at.getTime()).toBeGreaterThanOrEqual(row.started_at.getTime());
+  });
+
+  it('applies nothing the second time', async () => {
+    const schema = freshSchema();
+    await applyMigrations({ databaseUrl, schema });
+
+    expect(await applyMigrations({ databaseUrl, schema })).toEqual({ applied: [] });
+    expect(await historyOf(schema)).toHaveLength(1);
+  });
+
+  it('takes the schema from the URL when not given', async () => {
+    const schema = freshSchema();
+    await applyMigrations({ databaseUrl: `${databaseUrl}?schema=${schema}` });
+
+    expect(await tablesOf(schema)).toEqual(TABLES);
+  });
+
+  it('lets concurrent runs on the same fresh schema both succeed, applying each migration once', async () => {
+    const schema = freshSchema();
+
+    const results = await Promise.all([
+      applyMigrations({ databaseUrl, schema }),
+      applyMigrations({ databaseUrl, schema }),
+      applyMigrations({ databaseUrl, schema }),
+    ]);
+
+    expect(results.flatMap((r) => r.applied)).toEqual([INIT]);
+    expect(await historyOf(schema)).toHaveLength(1);
+  });
+
+  it('refuses a migration edited after it was applied', async () => {
+    const schema = freshSchema();
+    const migrationsDir = await copyOfMigrations();
+    await applyMigrations({ databaseUrl, schema, migrationsDir });
+    const file = path.join(migrationsDir, INIT, 'migration.sql');
+    await writeFile(file, `${await readFile(file, 'utf8')}\nCREATE INDEX "later_idx" ON "events"("origin");\n`);
+
+    await expect(applyMigrations({ databaseUrl, schema, migrationsDir })).rejects.toThrow(
+      `migration ${INIT} was modified after it was applied`,
+    );
+  });
+
+  it('refuses to run while a failed migration is recorded', async () => {
+    const schema = freshSchema();
+    await applyMigrations({ databaseUrl, schema });
+    await client.query(
+      `INSERT INTO ${quoteIdent(schema)}._prisma_migrations (id, checksum, migration_name, logs)
+       VALUES ('00000000-0000-4000-8000-000000000000', 'x', '20261128000000_broken', 'boom')`,
+    );
+
+    await expect(applyMigrations({ databaseUrl, schema })).rejects.toThrow(
+      'migration 20261128000000_broken failed in this database',
+    );
+  });
+
+  it('applies new migrations in name order, and rolls back one that fails without recording it', async () => {
+    const schema = freshSchema();
+    const migrationsDir = await copyOfMigrations();
+    await applyMigrations({ databaseUrl, schema, migrationsDir });
+    const addMigration = async (name: string, sql: string) => {
+      await mkdir(path.join(migrationsDir, name));
+      await writeFile(path.join(migrationsDir, name, 'migration.sql'), sql);
+    };
+    await addMigration('20261129000000_second', 'CREATE TABLE "second" ("id" INTEGER);');
+    await addMigration('20261128000000_first', 'CREATE TABLE "first" ("id" INTEGER);');
+    await addMigration('20261130000000_broken', 'CREATE TABLE "half" ("id" INTEGER);\nSELECT * FROM "missing";');
+
+    await expect(applyMigrations({ databaseUrl, schema, migrationsDir })).rejects.toThrow(
+      'migration 20261130000000_broken failed and was rolled back: relation "missing" does not exist',
+    );
+
+    expect((await historyOf(schema)).map((r) => r.migration_name)).toEqual([
+      INIT,
+      '20261128000000_first',
+      '20261129000000_second',
+    ]);
+    const tables = await tablesOf(schema);
+    expect(tables).toEqual(expect.arrayContaining(['first', 'second']));
+    expect(tables).not.toContain('half');
+  });
+
+  it('says which directory is missing', async () => {
+    await expect(
+      applyMigrations({ databaseUrl, schema: freshSchema(), migrationsDir: '/nonexistent/migrations' }),
+    ).rejects.toThrow('migrations directory not found: /nonexistent/migrations');
+  });
+});

@@ -1,0 +1,28 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { quoteIdent, schemaOf } from './connection';
+import { PrismaClient } from './generated/prisma/client';
+
+export interface CreatePrismaClientOptions {
+  databaseUrl: string;
+  /** Postgres schema holding the tables; defaults to the URL's `?schema=`, else `public`. */
+  schema?: string;
+  /** Connection pool size; pg's default (10) when unset. */
+  poolMax?: number;
+}
+
+export function createPrismaClient(opts: CreatePrismaClientOptions): PrismaClient {
+  const schema = opts.schema ?? schemaOf(opts.databaseUrl);
+  const adapter = new PrismaPg(
+    {
+      connectionString: opts.databaseUrl,
+      max: opts.poolMax,
+      // Prisma qualifies its own queries with `schema`; search_path makes raw SQL land there too.
+      options: `-c search_path=${libpqOptionValue(quoteIdent(schema))}`,
+    },
+    { schema },
+  );
+  return new PrismaClient({ adapter });
+}
+
+// In libpq's `options`, a space or backslash inside a value must be backslash-escaped.
+const libpqOptionValue = (value: string): string => value.replace(/[\\ ]/g, '\\$&');

@@ -1,0 +1,80 @@
+/**
+ * Builds the ingest service as a Fastify app without listening, so tests can `inject()`
+ * requests. server.ts owns the process: config, logger, listen, graceful shutdown.
+ */
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger, IngestMetrics } from '@mc/observability';
+import type { IngestContext } from './context';
+import { registerAuth } from './plugins/auth';
+import { registerErrorHandling } from './plugins/errors';
+import { eventsRoutes } from './events/events.routes';
+import { eventTypesRoutes } from './event-types/event-types.routes';
+import { templatesRoutes } from './templates/templates.routes';
+import { adminRoutes } from './admin/admin.routes';
+import { opsRoutes } from './ops/ops.routes';
+import { outboxRoutes } from './outbox/outbox.routes';
+import { soapRoutes } from './soap';
+
+export interface AppOptions {
+  ctx: IngestContext;
+  logger: Logger;
+  metrics: IngestMetrics;
+}
+
+export async function buildApp({ ctx, logger, metrics }: AppOptions) {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: ctx.config.ingest.bodyLimitBytes,
+    // Reject unknown fields by name instead of silently dropping them, and report every fault.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array' } },
+    trustProxy: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // The JSON API takes JSON only: without this, text/plain bodies would reach validation.
+  app.removeContentTypeParser('text/plain');
+  registerErrorHandling(app);
+  registerAuth(app, ctx.keys);
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (reply.statusCode >= 400 && (route === '/v1/events' || route === '/v1/events/batch')) {
+      metrics.eventsRejected.inc({ reason: String(reply.statusCode) });
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Message Center',
+        description: 'Transactional messaging: push events, get personalized email, SMS and push out.',
+        version: '1',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  // The UI's own routes carry no auth config; they are documentation, open to all.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'public' };
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+
+  await app.register(eventsRoutes, { ctx });
+  await app.register(eventTypesRoutes, { ctx });
+  await app.register(templatesRoutes, { ctx });
+  await app.register(adminRoutes, { ctx });
+  await app.register(opsRoutes, { ctx, metrics });
+  if (!ctx.config.smtpUrl) await app.register(outboxRoutes, { ctx });
+  await app.register(soapRoutes, {
+    intake: ctx.intake,
+    verifyApiKey: (key: string) => ctx.keys.verify(key),
+    operators: ctx.config.soapOperators,
+    bodyLimitBytes: ctx.config.ingest.bodyLimitBytes,
+  });
+
+  return app;
+}

@@ -1,0 +1,100 @@
+/**
+ * Everything the ingest service talks to, built once from the config and closed on shutdown:
+ * Postgres (Prisma), Redis (BullMQ queues, idempotency keys, template-change notices).
+ */
+import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import { EventIdGenerator, LANES, type Lane } from '@mc/core';
+import { QUEUE_NAMES, TEMPLATE_CHANGES_CHANNEL } from '@mc/contracts';
+import type { Config } from '@mc/config';
+import {
+  createPrismaClient,
+  ApiKeysRepository,
+  EventTypesRepository,
+  EventsRepository,
+  TemplatesRepository,
+  SuppressionsRepository,
+  type PrismaClient,
+} from '@mc/db';
+import type { Logger, IngestMetrics } from '@mc/observability';
+import { createEventTypeCatalog, type EventTypeCatalog } from './events/event-type-catalog';
+import { EventIntake } from './events/event-intake';
+import { createKeyStore, type KeyStore } from './plugins/auth';
+
+export interface IngestContext {
+  config: Readonly<Config>;
+  prisma: PrismaClient;
+  redis: Redis;
+  queues: Readonly<Record<Lane, Queue>>;
+  eventTypes: EventTypesRepository;
+  templates: TemplatesRepository;
+  events: EventsRepository;
+  apiKeys: ApiKeysRepository;
+  suppressions: SuppressionsRepository;
+  catalog: EventTypeCatalog;
+  intake: EventIntake;
+  keys: KeyStore;
+  /** Tells every worker that what is published for an event type changed. */
+  announceTemplateChange(change: { eventTypeId: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createIngestContext(
+  config: Readonly<Config>,
+  logger: Logger,
+  metrics?: IngestMetrics,
+): Promise<IngestContext> {
+  const prisma = createPrismaClient({ databaseUrl: config.databaseUrl });
+  // Producers fail fast when Redis is down (no offline queue), so a request gets a 503 at once
+  // instead of hanging, and never a 202 for an event that was not stored.
+  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  await redis.connect().catch((error) => logger.warn({ err: error }, 'redis not reachable at start-up'));
+
+  const queues = Object.fromEntries(
+    LANES.map((lane) => [lane, new Queue(QUEUE_NAMES[lane], { connection: redis, prefix: config.queuePrefix })]),
+  ) as Record<Lane, Queue>;
+
+  const eventTypes = new EventTypesRepository(prisma);
+  const apiKeys = new ApiKeysRepository(prisma);
+  const catalog = createEventTypeCatalog((key) => eventTypes.find(key).then((row) => row ?? null));
+  // A node id per process from a Redis counter keeps ids unique across ingest replicas.
+  const nodeId = redis.status === 'ready' ? (await redis.incr(`${config.queuePrefix}:id-node`)) % 1024 : Math.floor(Math.random() * 1024);
+  const intake = new EventIntake({
+    queues,
+    redis,
+    catalog,
+    ids: new EventIdGenerator(nodeId),
+    keyPrefix: config.queuePrefix,
+    idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds,
+    attempts: config.worker.attempts,
+    onAccepted: (lane, count) => metrics?.eventsAccepted.inc({ lane }, count),
+  });
+
+  return {
+    config,
+    prisma,
+    redis,
+    queues,
+    eventTypes,
+    templates: new TemplatesRepository(prisma),
+    events: new EventsRepository(prisma),
+    apiKeys,
+    suppressions: new SuppressionsRepository(prisma),
+    catalog,
+    intake,
+    keys: createKeyStore({
+      adminKey: config.adminKey,
+      ingestKey: config.ingestKey,
+      findActiveByHash: (hash) => apiKeys.findActiveByHash(hash),
+    }),
+    async announceTemplateChange(change) {
+      await redis.publish(`${config.queuePrefix}:${TEMPLATE_CHANGES_CHANNEL}`, JSON.stringify(change));
+    },
+    async close() {
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      redis.disconnect();
+      await prisma.$disconnect();
+    },
+  };
+}

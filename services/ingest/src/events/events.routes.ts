@@ -1,0 +1,177 @@
+/** The events API: push one event or a batch, read an event's status, list, re-drive. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Job } from 'bullmq';
+import { DomainError, RETRYABLE_STATUSES, conflict, invalid, notFound, parseEventId, LANES } from '@mc/core';
+import {
+  BatchAccepted,
+  EventAccepted,
+  EventIdParams,
+  EventInput,
+  EventListQuery,
+  EventPage,
+  EventView,
+  MAX_BATCH_EVENTS,
+  DELIVER_JOB,
+  eventJobId,
+  type EventJob,
+} from '@mc/contracts';
+import type { IngestContext } from '../context';
+import { eventView, queuedEventView } from './event-views';
+import { ProblemError } from '../http/problems';
+
+export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = async (app, { ctx }) => {
+  app.post(
+    '/v1/events',
+    {
+      config: { auth: 'events:write' },
+      schema: {
+        tags: ['events'],
+        summary: 'Push one event (real-time lane)',
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+        body: EventInput,
+        response: { 202: EventAccepted },
+      },
+    },
+    async (request, reply) => {
+      const [result] = await ctx.intake.accept(
+        [{ event: request.body, idempotencyKey: request.headers['idempotency-key'] }],
+        'realtime',
+        request.principal!.id,
+      );
+      if (!result!.ok) throw new ProblemError(result!.problem);
+      return reply.code(202).send({ id: result!.id, status: 'pending' as const });
+    },
+  );
+
+  app.post(
+    '/v1/events/batch',
+    {
+      config: { auth: 'events:write' },
+      schema: {
+        tags: ['events'],
+        summary: `Push up to ${MAX_BATCH_EVENTS} events (batch lane); each item is judged on its own`,
+        // Items are checked one by one by the intake, so one bad item does not sink the batch.
+        body: Type.Object(
+          { events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_BATCH_EVENTS }) },
+          { additionalProperties: false },
+        ),
+        response: { 202: BatchAccepted },
+      },
+    },
+    async (request, reply) => {
+      const items = request.body.events.map((event) => {
+        const key = typeof event === 'object' && event !== null ? (event as { idempotencyKey?: unknown }).idempotencyKey : undefined;
+        return { event, idempotencyKey: typeof key === 'string' ? key : undefined };
+      });
+      const results = await ctx.intake.accept(items, 'batch', request.principal!.id);
+      let accepted = 0;
+      const body = results.map((result, index) => {
+        if (result.ok) {
+          accepted++;
+          return { index, id: result.id, status: 'pending' as const };
+        }
+        // Paths inside an item are prefixed with its place in the batch.
+        const errors = result.problem.errors?.map((e) => ({ ...e, path: `/events/${index}${e.path.startsWith('/') ? '' : '/'}${e.path}` }));
+        return { index, error: { ...result.problem, ...(errors ? { errors } : {}) } };
+      });
+      return reply.code(202).send({ accepted, rejected: results.length - accepted, results: body });
+    },
+  );
+
+  app.get(
+    '/v1/events/:id',
+    {
+      config: { auth: 'events:write' },
+      schema: { tags: ['events'], summary: "An event's status and delivery log", params: EventIdParams, response: { 200: EventView } },
+    },
+    async (request) => {
+      const id = parseEventId(request.params.id);
+      if (id === undefined) throw notFound(`Event "${request.params.id}"`);
+      const stored = await ctx.events.find(id);
+      if (stored) return eventView(stored);
+      for (const lane of LANES) {
+        const job = (await ctx.queues[lane].getJob(eventJobId(request.params.id))) as Job<EventJob> | undefined;
+        if (job) return queuedEventView(job);
+      }
+      throw notFound(`Event "${request.params.id}"`);
+    },
+  );
+
+  app.get(
+    '/v1/events',
+    {
+      config: { auth: 'events:write' },
+      schema: {
+        tags: ['events'],
+        summary: 'Events, newest first, one page at a time',
+        querystring: EventListQuery,
+        response: { 200: EventPage },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const before = q.cursor === undefined ? undefined : parseEventId(q.cursor);
+      if (q.cursor !== undefined && before === undefined) {
+        throw invalid('Bad cursor', [{ path: 'querystring/cursor', message: 'use nextCursor from the previous page' }]);
+      }
+      const limit = q.limit ?? 50;
+      const rows = await ctx.events.list({
+        type: q.type,
+        status: q.status,
+        externalId: q.externalId,
+        since: q.since ? new Date(q.since) : undefined,
+        until: q.until ? new Date(q.until) : undefined,
+        before,
+        limit,
+      });
+      const items = rows.map((row) => {
+        const { deliveries: _omit, ...rest } = eventView(row);
+        return rest;
+      });
+      return { items, nextCursor: rows.length === limit ? rows[rows.length - 1]!.id.toString() : null };
+    },
+  );
+
+  app.post(
+    '/v1/events/:id/retry',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['events'],
+        summary: 'Re-drive an event that ended routingFailed, targetingFailed or deliveryFailed',
+        params: EventIdParams,
+        response: { 202: EventAccepted },
+      },
+    },
+    async (request, reply) => {
+      const id = parseEventId(request.params.id);
+      const event = id === undefined ? undefined : await ctx.events.find(id);
+      if (!event) throw notFound(`Event "${request.params.id}"`);
+      if (!RETRYABLE_STATUSES.has(event.status)) {
+        throw conflict(`An event in status ${event.status} cannot be re-driven (only ${[...RETRYABLE_STATUSES].join(', ')})`);
+      }
+      const job: EventJob = {
+        v: 1,
+        id: event.id.toString(),
+        lane: event.lane,
+        acceptedAt: event.createdAt.toISOString(),
+        channel: event.channel ?? 'email',
+        event: event.payload as EventJob['event'],
+      };
+      // Pending first, so a fast worker's status is never overwritten by ours.
+      await ctx.events.markRedriven(event.id);
+      try {
+        await ctx.queues[event.lane].add(DELIVER_JOB, job, {
+          jobId: eventJobId(job.id, Date.now()),
+          attempts: ctx.config.worker.attempts,
+          backoff: { type: 'jittered' },
+        });
+      } catch {
+        await ctx.events.restoreStatus(event.id, event.status, event.reason);
+        throw new DomainError('unavailable', 'The event queue is unreachable; the event was not re-driven.');
+      }
+      return reply.code(202).send({ id: job.id, status: 'pending' as const });
+    },
+  );
+};

@@ -1,0 +1,47 @@
+/**
+ * The ingest process: reads the config once, builds the app, listens, and on SIGTERM/SIGINT
+ * stops accepting requests, finishes those in flight and closes its connections.
+ */
+import { loadConfig, ConfigError } from '@mc/config';
+import { createLogger, createIngestMetrics } from '@mc/observability';
+import { createIngestContext } from './context';
+import { buildApp } from './app';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`ingest: invalid configuration: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({ name: 'ingest', level: config.logLevel });
+  const metrics = createIngestMetrics();
+  const ctx = await createIngestContext(config, logger, metrics);
+  const app = await buildApp({ ctx, logger, metrics });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    await app.close();
+    await ctx.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ port: config.port, host: config.host });
+  if (!config.adminKey && !config.ingestKey) {
+    logger.warn('no MC_ADMIN_KEY or MC_INGEST_KEY set: only keys stored in the database are accepted');
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`ingest: failed to start: ${(error as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+/**
+ * Who is calling: Adobe's `sessiontoken` read as an API key, as `login/password` of a configured
+ * SOAP operator, or — when empty — the `Authorization: Bearer` header. Every failure reads the
+ * same to the caller (Adobe's "Invalid login or password"), so nothing is learnt by probing.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export interface Principal {
+  id: string;
+  scopes: readonly string[];
+}
+
+export interface SoapOperator {
+  login: string;
+  password: string;
+}
+
+export type AuthOutcome =
+  | { ok: true; /** idempotency scope handed to the intake */ scope: string; via: 'api-key' | 'operator' }
+  | { ok: false; reason: 'invalid' | 'forbidden' };
+
+export const PUSH_SCOPES: readonly string[] = ['events:write', 'admin'];
+
+export interface Authenticator {
+  authenticate(sessionToken: string, authorizationHeader: string | undefined): Promise<AuthOutcome>;
+}
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+export function createAuthenticator(
+  verifyApiKey: (key: string) => Promise<Principal | undefined>,
+  operators: readonly SoapOperator[],
+): Authenticator {
+  // Digests of equal length let timingSafeEqual compare secrets of any length.
+  const accounts = operators.map((o) => ({ login: o.login, loginDigest: digest(o.login), passwordDigest: digest(o.password) }));
+
+  const asOperator = (token: string): string | undefined => {
+    const slash = token.indexOf('/');
+    if (slash <= 0) return undefined;
+    const login = digest(token.slice(0, slash));
+    const password = digest(token.slice(slash + 1));
+    let found: string | undefined;
+    // No early exit: the time taken does not tell which login exists.
+    for (const account of accounts) {
+      const loginOk = timingSafeEqual(login, account.loginDigest);
+      const passwordOk = timingSafeEqual(password, account.passwordDigest);
+      if (loginOk && passwordOk && found === undefined) found = account.login;
+    }
+    return found;
+  };
+
+  const asApiKey = async (key: string): Promise<AuthOutcome> => {
+    const principal = await verifyApiKey(key);
+    if (!principal) return { ok: false, reason: 'invalid' };
+    if (!principal.scopes.some((s) => PUSH_SCOPES.includes(s))) return { ok: false, reason: 'forbidden' };
+    return { ok: true, scope: principal.id, via: 'api-key' };
+  };
+
+  return {
+    async authenticate(sessionToken, authorizationHeader) {
+      const token = sessionToken.trim();
+      if (token !== '') {
+        const login = asOperator(token);
+        if (login !== undefined) return { ok: true, scope: `soap-operator:${login}`, via: 'operator' };
+        // Not an operator: it may still be an API key (keys may contain '/').
+        return asApiKey(token);
+      }
+      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorizationHeader ?? '');
+      if (!bearer) return { ok: false, reason: 'invalid' };
+      return asApiKey(bearer[1]!);
+    },
+  };
+}

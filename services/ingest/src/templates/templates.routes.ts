@@ -1,0 +1,190 @@
+/**
+ * Admin API: templates — design (drafts), test (preview), publish (frozen, compiled
+ * versions), and the publication controls: unpublish, pause, resume, rollback.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { normalizeLocale } from '@mc/core';
+import {
+  PreviewRequest,
+  TemplateCreate,
+  TemplateIdParams,
+  TemplateListQuery,
+  TemplateUpdate,
+  TemplateVersionParams,
+  TemplateView,
+  TemplateWarning,
+  VersionView,
+} from '@mc/contracts';
+import { compileTemplate, previewTemplate } from '@mc/render';
+import type { IngestContext } from '../context';
+import { checkContent, templateView, versionView, withTemplateErrors } from './template-views';
+
+const PublishResult = Type.Object({
+  templateId: Type.String(),
+  version: Type.Integer(),
+  state: Type.String(),
+  warnings: Type.Array(TemplateWarning),
+});
+
+export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = async (app, { ctx }) => {
+  const tags = ['templates'];
+  const announce = (eventTypeId: number) =>
+    ctx.announceTemplateChange({ eventTypeId }).catch((error) => app.log.warn({ err: error }, 'template change not announced'));
+
+  app.post(
+    '/v1/templates',
+    { config: { auth: 'admin' }, schema: { tags, body: TemplateCreate, response: { 201: TemplateView } } },
+    async (request, reply) => {
+      const body = request.body;
+      checkContent(body.channel, body.content);
+      const created = await ctx.templates.create({
+        ...body,
+        locale: body.locale === undefined ? undefined : normalizeLocale(body.locale),
+      });
+      return reply.code(201).send(templateView(created));
+    },
+  );
+
+  app.get(
+    '/v1/templates',
+    {
+      config: { auth: 'admin' },
+      schema: { tags, querystring: TemplateListQuery, response: { 200: Type.Object({ items: Type.Array(TemplateView) }) } },
+    },
+    async (request) => ({ items: (await ctx.templates.list(request.query)).map(templateView) }),
+  );
+
+  app.get(
+    '/v1/templates/:id',
+    { config: { auth: 'admin' }, schema: { tags, params: TemplateIdParams, response: { 200: TemplateView } } },
+    async (request) => templateView(await ctx.templates.get(request.params.id)),
+  );
+
+  app.patch(
+    '/v1/templates/:id',
+    {
+      config: { auth: 'admin' },
+      schema: { tags, summary: 'Edit the draft (published versions do not change)', params: TemplateIdParams, body: TemplateUpdate, response: { 200: TemplateView } },
+    },
+    async (request) => {
+      const body = request.body;
+      if (body.content !== undefined) {
+        const current = await ctx.templates.get(request.params.id);
+        checkContent(current.channel, body.content);
+      }
+      const updated = await ctx.templates.update(request.params.id, {
+        ...body,
+        locale: body.locale === undefined || body.locale === '' ? body.locale : normalizeLocale(body.locale),
+      });
+      return templateView(updated);
+    },
+  );
+
+  app.delete(
+    '/v1/templates/:id',
+    { config: { auth: 'admin' }, schema: { tags, params: TemplateIdParams } },
+    async (request, reply) => {
+      await ctx.templates.delete(request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/v1/templates/:id/preview',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags,
+        summary: "Render the draft with the request's data or the template's testData",
+        params: TemplateIdParams,
+        body: Type.Optional(PreviewRequest),
+      },
+    },
+    async (request) => {
+      const template = await ctx.templates.get(request.params.id);
+      const data = { ...(template.testData ?? {}), ...(request.body ?? {}) };
+      return withTemplateErrors(() =>
+        previewTemplate(template.channel, template.content as never, {
+          ...data,
+          type: template.eventType,
+          ctx: (data.ctx as Record<string, unknown> | undefined) ?? {},
+        } as never),
+      );
+    },
+  );
+
+  app.post(
+    '/v1/templates/:id/publish',
+    {
+      config: { auth: 'admin' },
+      schema: { tags, summary: 'Compile and freeze the draft as a new version, and publish it', params: TemplateIdParams, response: { 201: PublishResult } },
+    },
+    async (request, reply) => {
+      const template = await ctx.templates.get(request.params.id);
+      checkContent(template.channel, template.content, 'content');
+      const compiled = await withTemplateErrors(() => compileTemplate(template.channel, template.content as never));
+      const version = await ctx.templates.publishNewVersion(template.id, {
+        content: template.content,
+        compiledHtml: compiled.channel === 'email' ? compiled.compiledHtml : null,
+        warnings: compiled.warnings,
+      });
+      await announce(template.eventTypeId);
+      const after = await ctx.templates.get(template.id);
+      return reply.code(201).send({
+        templateId: template.id,
+        version: version.version,
+        state: after.state,
+        warnings: compiled.warnings,
+      });
+    },
+  );
+
+  app.post(
+    '/v1/templates/:id/versions/:n/publish',
+    {
+      config: { auth: 'admin' },
+      schema: { tags, summary: 'Publish an earlier version again (rollback)', params: TemplateVersionParams, response: { 201: PublishResult } },
+    },
+    async (request, reply) => {
+      const version = await ctx.templates.republish(request.params.id, request.params.n);
+      const after = await ctx.templates.get(request.params.id);
+      await announce(after.eventTypeId);
+      return reply.code(201).send({
+        templateId: after.id,
+        version: version.version,
+        state: after.state,
+        warnings: version.warnings as never,
+      });
+    },
+  );
+
+  app.get(
+    '/v1/templates/:id/versions',
+    {
+      config: { auth: 'admin' },
+      schema: { tags, params: TemplateIdParams, response: { 200: Type.Object({ items: Type.Array(VersionView) }) } },
+    },
+    async (request) => ({ items: (await ctx.templates.listVersions(request.params.id)).map(versionView) }),
+  );
+
+  for (const [action, summary] of [
+    ['unpublish', 'Stop serving the template: its events then end routingFailed'],
+    ['pause', 'Hold its events as pending until resumed'],
+    ['resume', 'Deliver held and new events again'],
+  ] as const) {
+    app.post(
+      `/v1/templates/:id/${action}`,
+      { config: { auth: 'admin' }, schema: { tags, summary, params: TemplateIdParams, response: { 200: TemplateView } } },
+      async (request) => {
+        const id = request.params.id;
+        const updated =
+          action === 'unpublish'
+            ? await ctx.templates.unpublish(id)
+            : await ctx.templates.setPaused(id, action === 'pause');
+        await announce(updated.eventTypeId);
+        return templateView(updated);
+      },
+    );
+  }
+};

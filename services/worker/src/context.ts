@@ -1,0 +1,124 @@
+/**
+ * Everything the worker talks to, built once from the config: Postgres, Redis (queues,
+ * template-change notices, shared rate limits) and the channel providers.
+ */
+import { Redis } from 'ioredis';
+import { TEMPLATE_CHANGES_CHANNEL } from '@mc/contracts';
+import type { Config } from '@mc/config';
+import {
+  createPrismaClient,
+  EventTypesRepository,
+  EventsRepository,
+  SuppressionsRepository,
+  TemplatesRepository,
+  type PrismaClient,
+} from '@mc/db';
+import {
+  createEmailProvider,
+  createPushProvider,
+  createSmsProvider,
+  type EmailMessage,
+  type Provider,
+  type PushMessage,
+  type SmsMessage,
+} from '@mc/channels';
+import type { Logger } from '@mc/observability';
+import { createTemplateRoutes, type TemplateRoutes } from './template-routes';
+
+export interface WorkerContext {
+  prisma: PrismaClient;
+  /** For BullMQ workers: blocking commands need maxRetriesPerRequest null. */
+  connection: Redis;
+  events: EventsRepository;
+  suppressions: SuppressionsRepository;
+  eventTypes: { find(key: string): Promise<{ id: number; maxAgeSeconds: number | null } | undefined> };
+  routes: TemplateRoutes;
+  providers: { email: Provider<EmailMessage>; sms?: Provider<SmsMessage>; push?: Provider<PushMessage> };
+  close(): Promise<void>;
+}
+
+export async function createWorkerContext(config: Readonly<Config>, logger: Logger): Promise<WorkerContext> {
+  const prisma = createPrismaClient({ databaseUrl: config.databaseUrl });
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const subscriber = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  subscriber.on('error', (error) => logger.warn({ err: error }, 'redis subscriber error'));
+
+  const templates = new TemplatesRepository(prisma);
+  const routes = createTemplateRoutes({
+    findRoute: (eventTypeId, channel, locales) => templates.findRoute(eventTypeId, channel, locales),
+    ttlMs: config.worker.templateCacheMs,
+  });
+  const changes = `${config.queuePrefix}:${TEMPLATE_CHANGES_CHANNEL}`;
+  await subscriber.subscribe(changes);
+  subscriber.on('message', (_channel, message) => {
+    try {
+      const { eventTypeId } = JSON.parse(message) as { eventTypeId?: number };
+      routes.invalidate(typeof eventTypeId === 'number' ? eventTypeId : undefined);
+    } catch {
+      routes.invalidate();
+    }
+  });
+  // A reconnect may have missed notices: start from a clean cache.
+  subscriber.on('ready', () => routes.invalidate());
+
+  const eventTypesRepo = new EventTypesRepository(prisma);
+  const typeCache = new Map<string, { at: number; row: Promise<{ id: number; maxAgeSeconds: number | null } | undefined> }>();
+  const eventTypes = {
+    find(key: string) {
+      const hit = typeCache.get(key);
+      if (hit && Date.now() - hit.at < 10_000) return hit.row;
+      const row = eventTypesRepo.find(key).then((t) => (t ? { id: t.id, maxAgeSeconds: t.maxAgeSeconds } : undefined));
+      typeCache.set(key, { at: Date.now(), row });
+      row.catch(() => typeCache.delete(key));
+      return row;
+    },
+  };
+
+  const rateLimit = (perSecond: number | undefined) =>
+    perSecond ? { redis: connection, perSecond, prefix: `${config.queuePrefix}:rate:` } : undefined;
+  const sns = config.aws.enabled ? { region: config.aws.region, ...(config.aws.snsEndpoint ? { endpoint: config.aws.snsEndpoint } : {}) } : undefined;
+  const providers = {
+    email: createEmailProvider({
+      smtpUrl: config.smtpUrl,
+      secondarySmtpUrl: config.smtpSecondaryUrl,
+      outboxDir: config.outboxDir,
+      failover: { threshold: config.failoverThreshold },
+      rateLimit: rateLimit(config.rates.email),
+    }),
+    sms: createSmsProvider({
+      sns: sns && { ...sns, senderId: config.aws.smsSenderId, smsType: config.aws.smsType },
+      secondarySns:
+        sns && config.aws.secondaryRegion
+          ? { ...sns, region: config.aws.secondaryRegion, senderId: config.aws.smsSenderId, smsType: config.aws.smsType }
+          : undefined,
+      failover: { threshold: config.failoverThreshold },
+      rateLimit: rateLimit(config.rates.sms),
+    }),
+    push: createPushProvider({
+      webPush: config.vapid ? { vapid: config.vapid } : undefined,
+      sns,
+      rateLimit: rateLimit(config.rates.push),
+    }),
+  };
+
+  return {
+    prisma,
+    connection,
+    events: new EventsRepository(prisma),
+    suppressions: new SuppressionsRepository(prisma),
+    eventTypes,
+    routes,
+    providers,
+    async close() {
+      await Promise.all(
+        Object.values(providers)
+          .filter((p): p is NonNullable<typeof p> => p !== undefined)
+          .map((p) => p.close()),
+      );
+      subscriber.disconnect();
+      connection.disconnect();
+      await prisma.$disconnect();
+    },
+  };
+}
