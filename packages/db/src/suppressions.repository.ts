@@ -56,11 +56,12 @@ export class SuppressionsRepository {
     });
   }
 
-  async find(channel: Channel, address: string): Promise<SuppressionRecord | undefined> {
-    const row = await this.prisma.suppression.findUnique({
-      where: { channel_address: { channel, address: suppressionAddress(channel, address) } },
-    });
-    return row ? toRecord(row) : undefined;
+  /** Checked for every message: a raw lookup on the unique index, no ORM planning. */
+  async find(channel: Channel, address: string): Promise<Pick<SuppressionRecord, 'reason'> | undefined> {
+    const rows = await this.prisma.$queryRaw<{ reason: string }[]>`
+      SELECT "reason" FROM "suppressions"
+      WHERE "channel" = ${channel}::"Channel" AND "address" = ${suppressionAddress(channel, address)}`;
+    return rows[0];
   }
 
   async remove(id: number): Promise<void> {

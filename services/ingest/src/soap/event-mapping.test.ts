@@ -1,5 +1,5 @@
 import { parseXmlDocument } from './envelope-parser';
-import { adobeDateToIso, isValidEmail, mapEventElement, type MappedEvent } from './event-mapping';
+import { adobeDateToIso, mapEventElement, type MappedEvent } from './event-mapping';
 
 const map = (xml: string) => mapEventElement(parseXmlDocument(xml));
 const ok = (m: MappedEvent) => {
@@ -54,14 +54,14 @@ describe('rtEvent / batchEvent → EventInput', () => {
   });
 
   it('refuses a bad email address, as Adobe does', () => {
-    for (const bad of ['eva', 'eva@', '@example.org', 'eva@example', 'eva..lind@example.org', 'eva lind@example.org', 'eva@exa_mple.org']) {
+    for (const bad of ['eva', 'eva@', '@example.org', 'eva@example', 'eva lind@example.org', 'eva@exa_mple.org', 'eva@@example.org', '<eva@example.org>']) {
       expect(message(map(`<rtEvent type="X" email="${bad}"/>`))).toMatch(/attribute email: .* is not a valid email address/);
     }
   });
 
-  it('accepts ordinary and international addresses', () => {
-    for (const good of ['eva.lind@example.org', 'o\'brien+tag@mail.example.co.uk', 'åsa@exempel.se', 'x@xn--exmple-cua.com', 'a@b.xn--p1ai']) {
-      expect(isValidEmail(good)).toBe(true);
+  it('accepts ordinary addresses, an international local part and punycode domains', () => {
+    for (const good of ['eva.lind@example.org', "o'brien+tag@mail.example.co.uk", 'åsa@exempel.se', 'x@xn--exmple-cua.com']) {
+      expect(ok(map(`<rtEvent type="X" email="${good}"/>`)).event.email).toBe(good);
     }
   });
 

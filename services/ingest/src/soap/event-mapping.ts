@@ -4,7 +4,7 @@
  * date formats are decided here; README.md documents the table.
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { parseWishedChannel, type Lane } from '@mc/core';
+import { isValidEmail, parseWishedChannel, type Lane } from '@mc/core';
 import { EventInput } from '@mc/contracts';
 import { attribute, childElements, type XmlElement } from './envelope-parser';
 import { ctxToJson, type CtxObject } from './ctx-mapping';
@@ -29,15 +29,6 @@ export type MappedEvent =
   | { ok: false; element: string; message: string };
 
 const SNS_ARN = /^arn:aws[a-z-]*:sns:/;
-
-// Pragmatic RFC 5321 shape: dot-atom local part, host names with a TLD. Unicode allowed
-// (SMTPUTF8 / IDN); quoted local parts and IP literals are refused, as Adobe does.
-const EMAIL =
-  /^(?!\.)(?!.*\.\.)[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\u0080-\uFFFF-]{1,64}(?<!\.)@(?=.{1,253}$)(?:[A-Za-z0-9\u0080-\uFFFF](?:[A-Za-z0-9\u0080-\uFFFF-]{0,61}[A-Za-z0-9\u0080-\uFFFF])?\.)+(?:[A-Za-z\u0080-\uFFFF]{2,63}|xn--[A-Za-z0-9-]{1,59})$/;
-
-export function isValidEmail(address: string): boolean {
-  return address.length <= 320 && EMAIL.test(address);
-}
 
 // Dates are checked here (Adobe formats → RFC 3339), so the shape check skips them.
 const checkShape = TypeCompiler.Compile(EventInput);
@@ -67,6 +58,7 @@ export function mapEventElement(element: XmlElement): MappedEvent {
 
   const email = read('email');
   if (email !== undefined) {
+    // The same rule the worker targets with: what SOAP accepts can be delivered.
     if (!isValidEmail(email)) return fail(`attribute email: "${email}" is not a valid email address.`);
     event.email = email;
   }

@@ -78,7 +78,10 @@ async function makeHarness(overrides: Partial<SoapPluginOptions> = {}, redisOpti
         if (keys.length > 0) await redis.del(...keys);
       }
       for (const q of Object.values(queues)) await q.close().catch(() => undefined);
-      redis.disconnect();
+      // quit, not disconnect: ioredis's disconnect arms a 2 s socket timer that keeps jest
+      // alive; the closed-port connection has already ended and needs nothing.
+      if (redis.status === 'ready') await redis.quit();
+      else if (redis.status !== 'end') redis.disconnect();
     },
   };
 }
@@ -171,6 +174,16 @@ describe('SOAP soaprouter.jsp with Redis', () => {
     expect(res.body).toContain('<urn:PushEventResponse xmlns:urn="urn:nms:batchEvent"');
     const job = await h.queues.batch.getJob(eventJobId(plIds(res.body)[0]!));
     expect((job!.data as EventJob).lane).toBe('batch');
+  });
+
+  // Fails while EventIntake's TypeBox check does not know format 'date-time' (every event with
+  // scheduled/expiration is refused, REST too) — see the SOAP layer's hand-over notes.
+  it('a scheduled event is stored with the RFC 3339 date and delayed until then', async () => {
+    const res = await post(h.app, pushEvent('mc/s3cret', '<rtEvent type="ORDER_CONFIRMATION" email="a@example.org" scheduled="2099-11-27 15:00:00.000Z"/>'));
+    expect(faultDetail(res.body)).toBeUndefined();
+    const job = await h.queues.realtime.getJob(eventJobId(plIds(res.body)[0]!));
+    expect((job!.data as EventJob).event.scheduled).toBe('2099-11-27T15:00:00.000Z');
+    expect(await job!.isDelayed()).toBe(true);
   });
 
   it('PushEvents with mixed rtEvent/batchEvent → ids in document order, each in its lane', async () => {
