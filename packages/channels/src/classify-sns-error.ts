@@ -85,7 +85,8 @@ export function classifySnsError(provider: string, err: unknown, options: Classi
   const e = (err ?? {}) as AwsErrorLike;
   const name = e.name ?? '';
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
-  const error = errorText(name && e.message && !e.message.startsWith(name) ? `${name}: ${e.message}` : err);
+  const named = name !== '' && name !== 'Error' && e.message !== undefined && !e.message.startsWith(name);
+  const error = errorText(named ? `${name}: ${e.message}` : err);
 
   if (RATE_LIMITED.has(name) || status === 429) {
     const retryAfterMs = parseRetryAfter(header(e, 'retry-after')) ?? DEFAULT_RETRY_AFTER_MS;
@@ -95,9 +96,8 @@ export function classifySnsError(provider: string, err: unknown, options: Classi
   if (options.notFoundIsAddressInvalid && (name === 'NotFound' || name === 'NotFoundException')) {
     return { kind: 'address-invalid', provider, error };
   }
-  if (SETUP_PROBLEMS.has(name) || SERVICE_TROUBLE.has(name)) return { kind: 'transient', provider, error };
-  if (status !== undefined && status >= 500) return { kind: 'transient', provider, error, ...retryAfter(e) };
-  if (e.$fault === 'server') return { kind: 'transient', provider, error };
+  const serverSide = SERVICE_TROUBLE.has(name) || e.$fault === 'server' || (status !== undefined && status >= 500);
+  if (SETUP_PROBLEMS.has(name) || serverSide) return { kind: 'transient', provider, error, ...retryAfter(e) };
   // A client fault with an answer from SNS (InvalidParameter, ParameterValueInvalid,
   // ValidationException, ...) is about this request and will be refused again.
   if (e.$fault === 'client' || (status !== undefined && status >= 400)) return { kind: 'permanent', provider, error };

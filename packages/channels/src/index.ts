@@ -40,3 +40,5 @@ export type {
   RateLimitOptions,
   SmsProviderOptions,
 } from './create-providers';
+export { createChannelProviders } from './providers-from-config';
+export type { ChannelProviders } from './providers-from-config';

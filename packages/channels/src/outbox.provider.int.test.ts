@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -49,6 +49,8 @@ describe('outbox provider', () => {
     const base = { from: 'a@example.test', to: 'b@example.test', html: '<p>x</p>', text: 'x' };
     for (const subject of ['first', 'second', 'third']) await provider.send({ ...base, subject });
     await provider.close();
+    await writeFile(join(root, 'notes.txt'), 'not mail');
+    await writeFile(join(root, 'half-written.eml.tmp'), 'partial');
     const files = (await listOutbox(root)).map((e) => e.file);
     expect(files).toHaveLength(3);
     // Make the order depend on mtime, not on names written in the same millisecond.
@@ -59,8 +61,9 @@ describe('outbox provider', () => {
     expect(listed.every((e, i, all) => i === 0 || all[i - 1]!.mtime >= e.mtime)).toBe(true);
   });
 
-  it('reports a directory it cannot write as transient', async () => {
-    const provider = createOutboxProvider({ dir: join('/proc', 'mc-outbox-cannot-exist') });
+  it('reports a directory it cannot create as transient', async () => {
+    await writeFile(join(root, 'a-file'), 'not a directory');
+    const provider = createOutboxProvider({ dir: join(root, 'a-file', 'outbox') });
     const outcome = await provider.send({ from: 'a@example.test', to: 'b@example.test', subject: 's', html: '', text: 'x' });
     expect(outcome).toMatchObject({ kind: 'transient', provider: 'outbox' });
   });

@@ -21,6 +21,8 @@ export function parseRetryAfter(
   if (/^\d+(\.\d+)?$/.test(text)) {
     ms = Math.ceil(Number(text) * 1000);
   } else {
+    // An HTTP-date always has a weekday or month name; this keeps Date.parse from reading '-5' as a year.
+    if (!/[A-Za-z]/.test(text)) return undefined;
     const at = Date.parse(text);
     if (Number.isNaN(at)) return undefined;
     ms = at - now;

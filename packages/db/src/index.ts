@@ -37,3 +37,5 @@ export { SuppressionsRepository, suppressionAddress } from './suppressions.repos
 export type { SuppressionRecord } from './suppressions.repository';
 export { ApiKeysRepository, API_KEY_SCOPES, hashApiKey } from './api-keys.repository';
 export type { ApiKeyRecord, ApiKeyScope } from './api-keys.repository';
+export { ProofsRepository } from './proofs.repository';
+export type { ProofRecord } from './proofs.repository';

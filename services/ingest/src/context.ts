@@ -14,8 +14,10 @@ import {
   EventsRepository,
   TemplatesRepository,
   SuppressionsRepository,
+  ProofsRepository,
   type PrismaClient,
 } from '@mc/db';
+import { createChannelProviders, type ChannelProviders } from '@mc/channels';
 import type { Logger, IngestMetrics } from '@mc/observability';
 import { createEventTypeCatalog, type EventTypeCatalog } from './events/event-type-catalog';
 import { EventIntake } from './events/event-intake';
@@ -31,6 +33,9 @@ export interface IngestContext {
   events: EventsRepository;
   apiKeys: ApiKeysRepository;
   suppressions: SuppressionsRepository;
+  proofs: ProofsRepository;
+  /** Channel providers for proofs, made on first use (most ingest replicas never send one). */
+  providers(): ChannelProviders;
   catalog: EventTypeCatalog;
   intake: EventIntake;
   keys: KeyStore;
@@ -71,6 +76,7 @@ export async function createIngestContext(
     onAccepted: (lane, count) => metrics?.eventsAccepted.inc({ lane }, count),
   });
 
+  let providers: ChannelProviders | undefined;
   return {
     config,
     prisma,
@@ -81,6 +87,8 @@ export async function createIngestContext(
     events: new EventsRepository(prisma),
     apiKeys,
     suppressions: new SuppressionsRepository(prisma),
+    proofs: new ProofsRepository(prisma),
+    providers: () => (providers ??= createChannelProviders(config)),
     catalog,
     intake,
     keys: createKeyStore({
@@ -92,6 +100,7 @@ export async function createIngestContext(
       await redis.publish(`${config.queuePrefix}:${TEMPLATE_CHANGES_CHANNEL}`, JSON.stringify(change));
     },
     async close() {
+      await providers?.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
       redis.disconnect();
       await prisma.$disconnect();

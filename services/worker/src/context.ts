@@ -13,15 +13,7 @@ import {
   TemplatesRepository,
   type PrismaClient,
 } from '@mc/db';
-import {
-  createEmailProvider,
-  createPushProvider,
-  createSmsProvider,
-  type EmailMessage,
-  type Provider,
-  type PushMessage,
-  type SmsMessage,
-} from '@mc/channels';
+import { createChannelProviders, type ChannelProviders } from '@mc/channels';
 import type { Logger } from '@mc/observability';
 import { createTemplateRoutes, type TemplateRoutes } from './template-routes';
 
@@ -33,7 +25,7 @@ export interface WorkerContext {
   suppressions: SuppressionsRepository;
   eventTypes: { find(key: string): Promise<{ id: number; maxAgeSeconds: number | null } | undefined> };
   routes: TemplateRoutes;
-  providers: { email: Provider<EmailMessage>; sms?: Provider<SmsMessage>; push?: Provider<PushMessage> };
+  providers: ChannelProviders;
   close(): Promise<void>;
 }
 
@@ -75,32 +67,7 @@ export async function createWorkerContext(config: Readonly<Config>, logger: Logg
     },
   };
 
-  const rateLimit = (perSecond: number | undefined) =>
-    perSecond ? { redis: connection, perSecond, prefix: `${config.queuePrefix}:rate:` } : undefined;
-  const sns = config.aws.enabled ? { region: config.aws.region, ...(config.aws.snsEndpoint ? { endpoint: config.aws.snsEndpoint } : {}) } : undefined;
-  const providers = {
-    email: createEmailProvider({
-      smtpUrl: config.smtpUrl,
-      secondarySmtpUrl: config.smtpSecondaryUrl,
-      outboxDir: config.outboxDir,
-      failover: { threshold: config.failoverThreshold },
-      rateLimit: rateLimit(config.rates.email),
-    }),
-    sms: createSmsProvider({
-      sns: sns && { ...sns, senderId: config.aws.smsSenderId, smsType: config.aws.smsType },
-      secondarySns:
-        sns && config.aws.secondaryRegion
-          ? { ...sns, region: config.aws.secondaryRegion, senderId: config.aws.smsSenderId, smsType: config.aws.smsType }
-          : undefined,
-      failover: { threshold: config.failoverThreshold },
-      rateLimit: rateLimit(config.rates.sms),
-    }),
-    push: createPushProvider({
-      webPush: config.vapid ? { vapid: config.vapid } : undefined,
-      sns,
-      rateLimit: rateLimit(config.rates.push),
-    }),
-  };
+  const providers = createChannelProviders(config, connection);
 
   return {
     prisma,
@@ -111,11 +78,7 @@ export async function createWorkerContext(config: Readonly<Config>, logger: Logg
     routes,
     providers,
     async close() {
-      await Promise.all(
-        Object.values(providers)
-          .filter((p): p is NonNullable<typeof p> => p !== undefined)
-          .map((p) => p.close()),
-      );
+      await providers.close();
       subscriber.disconnect();
       connection.disconnect();
       await prisma.$disconnect();

@@ -1,14 +1,13 @@
 /**
  * Who is calling: Adobe's `sessiontoken` read as an API key, as `login/password` of a configured
- * SOAP operator, or — when empty — the `Authorization: Bearer` header. Every failure reads the
- * same to the caller (Adobe's "Invalid login or password"), so nothing is learnt by probing.
+ * SOAP operator, or — when empty — the `Authorization` header read as REST reads it (Bearer).
+ * An unknown key, login or password all read the same to the caller (Adobe's "Invalid login or
+ * password"), so nothing is learnt by probing; only a known key without the scope differs.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { keyFromHeader, type Principal } from '../plugins/auth';
 
-export interface Principal {
-  id: string;
-  scopes: readonly string[];
-}
+export type { Principal };
 
 export interface SoapOperator {
   login: string;
@@ -65,9 +64,9 @@ export function createAuthenticator(
         // Not an operator: it may still be an API key (keys may contain '/').
         return asApiKey(token);
       }
-      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorizationHeader ?? '');
-      if (!bearer) return { ok: false, reason: 'invalid' };
-      return asApiKey(bearer[1]!);
+      const key = keyFromHeader(authorizationHeader);
+      if (!key) return { ok: false, reason: 'invalid' };
+      return asApiKey(key);
     },
   };
 }

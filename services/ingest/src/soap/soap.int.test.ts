@@ -14,6 +14,7 @@ import { EventIdGenerator, type Lane } from '@mc/core';
 import { eventJobId, QUEUE_NAMES, type EventJob } from '@mc/contracts';
 import { EventIntake } from '../events/event-intake';
 import { createEventTypeCatalog, type EventTypeCatalog } from '../events/event-type-catalog';
+import { registerAuth } from '../plugins/auth';
 import { soapRoutes, type SoapPluginOptions } from './index';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -34,7 +35,11 @@ function makeCatalog(): EventTypeCatalog {
   );
 }
 
-async function makeHarness(overrides: Partial<SoapPluginOptions> = {}, redisOptions?: { port: number }): Promise<Harness> {
+async function makeHarness(
+  overrides: Partial<SoapPluginOptions> = {},
+  redisOptions?: { port: number },
+  serviceAuth = false,
+): Promise<Harness> {
   const prefix = `soaptest-${randomUUID()}`;
   const redis = redisOptions
     ? new Redis({ host: '127.0.0.1', port: redisOptions.port, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true })
@@ -56,6 +61,8 @@ async function makeHarness(overrides: Partial<SoapPluginOptions> = {}, redisOpti
     attempts: 3,
   });
   const app = fastify();
+  // As in app.ts: the service-wide API-key hook sits in front of every route.
+  if (serviceAuth) registerAuth(app, { verify: async () => undefined });
   await app.register(soapRoutes, {
     intake,
     verifyApiKey: async (key) => (key === API_KEY ? { id: 'key-1', scopes: ['events:write'] } : undefined),
@@ -304,6 +311,22 @@ describe('without the eventTypes pre-check', () => {
     const stored = /plId (\d+)/.exec(faultDetail(mixed.body)!)?.[1];
     expect(stored).toBeDefined();
     expect(await h.queues.realtime.getJob(eventJobId(stored!))).toBeDefined();
+  });
+});
+
+describe('behind the service-wide auth hook (plugins/auth.ts)', () => {
+  it('lets SOAP calls and the WSDL through to the plugin, which authenticates them itself', async () => {
+    const h = await makeHarness({}, undefined, true);
+    try {
+      const ok = await post(h.app, pushEvent('mc/s3cret', SAMPLE_EVENT));
+      expect(ok.statusCode).toBe(200);
+      const bad = await post(h.app, pushEvent('mc/wrong', SAMPLE_EVENT));
+      expect(faultCode(bad.body)).toBe('SOAP-ENV:Client');
+      const wsdl = await h.app.inject({ method: 'GET', url: '/nl/jsp/schemawsdl.jsp?schema=nms:rtEvent' });
+      expect(wsdl.statusCode).toBe(200);
+    } finally {
+      await h.close();
+    }
   });
 });
 

@@ -11,6 +11,7 @@ import type { Lane } from '@mc/core';
 import type { EventIntake, IntakeItem, IntakeResult } from '../events/event-intake';
 import type { EventTypeCatalog } from '../events/event-type-catalog';
 import { internalProblem, makeProblem } from '../http/problems';
+import type { RouteAuth } from '../plugins/auth';
 import { childElements, findChild, ownText, parseSoapEnvelope, type XmlElement } from './envelope-parser';
 import { mapEventElement } from './event-mapping';
 import {
@@ -20,6 +21,7 @@ import {
   GENERIC_SERVER_DETAIL,
   INVALID_LOGIN_DETAIL,
   methodFaultString,
+  READ_FAULT_STRING,
   SoapFault,
   UNAVAILABLE_DETAIL,
 } from './faults';
@@ -35,6 +37,11 @@ export const WSDL_PATH = '/nl/jsp/schemawsdl.jsp';
 const XML_REPLY_TYPE = 'text/xml; charset=utf-8';
 /** REST's Idempotency-Key limit. */
 const MAX_IDEMPOTENCY_KEY = 255;
+/**
+ * The service-wide auth hook (plugins/auth.ts) would refuse a SOAP call without a Bearer header
+ * as a JSON 401; these routes authenticate themselves (sessiontoken, operators, Bearer).
+ */
+const SELF_AUTHENTICATED: { auth: RouteAuth } = { auth: 'public' };
 /** How many bad items one fault lists: enough to fix a batch in one round, short enough to read. */
 const MAX_LISTED_FAULTS = 10;
 
@@ -100,9 +107,9 @@ export const soapRoutes: FastifyPluginAsync<SoapPluginOptions> = async (app, opt
     return reply.code(500).type(XML_REPLY_TYPE).send(faultEnvelope(fault));
   });
 
-  app.post(SOAP_ROUTER_PATH, { bodyLimit }, async (request, reply) => {
+  app.post(SOAP_ROUTER_PATH, { bodyLimit, config: SELF_AUTHENTICATED }, async (request, reply) => {
     if (typeof request.body !== 'string' || request.body === '') {
-      throw clientFault('Error while reading the SOAP request.', 'The request body is empty.');
+      throw clientFault(READ_FAULT_STRING, 'The request body is empty.');
     }
     const { call } = parseSoapEnvelope(request.body);
     const operation = resolveOperation(headerValue(request, 'soapaction'), call);
@@ -141,7 +148,7 @@ export const soapRoutes: FastifyPluginAsync<SoapPluginOptions> = async (app, opt
     return reply.code(200).type(XML_REPLY_TYPE).send(pushResponseEnvelope(operation.method, operation.responseNs, ids));
   });
 
-  app.get(WSDL_PATH, async (request, reply) => {
+  app.get(WSDL_PATH, { config: SELF_AUTHENTICATED }, async (request, reply) => {
     const { schema } = request.query as { schema?: unknown };
     if (!isWsdlSchema(schema)) {
       const asked = typeof schema === 'string' ? `"${schema.slice(0, 100)}"` : 'none';

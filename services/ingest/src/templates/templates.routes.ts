@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { normalizeLocale } from '@mc/core';
 import {
   PreviewRequest,
+  ProofRequest,
   TemplateCreate,
   TemplateIdParams,
   TemplateListQuery,
@@ -16,9 +17,35 @@ import {
   TemplateWarning,
   VersionView,
 } from '@mc/contracts';
-import { compileTemplate, previewTemplate } from '@mc/render';
+import { compileTemplate, previewTemplate, type RenderScope } from '@mc/render';
+import { unprocessable } from '@mc/core';
+import type { TemplateRecord } from '@mc/db';
+import { sendProof } from './proofs';
 import type { IngestContext } from '../context';
 import { checkContent, templateView, versionView, withTemplateErrors } from './template-views';
+
+const ProofResult = Type.Object({
+  templateId: Type.String(),
+  results: Type.Array(
+    Type.Object({
+      to: Type.String(),
+      status: Type.Union([Type.Literal('sent'), Type.Literal('failed')]),
+      provider: Type.String(),
+      providerMessageId: Type.Optional(Type.String()),
+      error: Type.Optional(Type.String()),
+    }),
+  ),
+});
+
+/** The render scope for a template's test data (or a request's), as an event would give it. */
+function scopeFor(template: TemplateRecord, data: Record<string, unknown>): RenderScope {
+  return {
+    ...data,
+    ctx: (data.ctx as Record<string, unknown> | undefined) ?? {},
+    type: template.eventType,
+    locale: (data.locale as string | undefined) ?? template.locale ?? undefined,
+  } as RenderScope;
+}
 
 const PublishResult = Type.Object({
   templateId: Type.String(),
@@ -103,14 +130,39 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
     },
     async (request) => {
       const template = await ctx.templates.get(request.params.id);
-      const data = { ...(template.testData ?? {}), ...(request.body ?? {}) };
-      return withTemplateErrors(() =>
-        previewTemplate(template.channel, template.content as never, {
-          ...data,
-          type: template.eventType,
-          ctx: (data.ctx as Record<string, unknown> | undefined) ?? {},
-        } as never),
+      checkContent(template.channel, template.content, 'content');
+      const scope = scopeFor(template, { ...(template.testData ?? {}), ...(request.body ?? {}) });
+      return withTemplateErrors(() => previewTemplate(template.channel, template.content as never, scope));
+    },
+  );
+
+  app.post(
+    '/v1/templates/:id/test',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags,
+        summary: 'Send a proof of the draft now to seed addresses (marked as a proof, never counted as a delivery)',
+        params: TemplateIdParams,
+        body: Type.Optional(ProofRequest),
+        response: { 200: ProofResult },
+      },
+    },
+    async (request) => {
+      const template = await ctx.templates.get(request.params.id);
+      checkContent(template.channel, template.content, 'content');
+      const to = request.body?.to ?? template.seedAddresses;
+      if (to.length === 0) {
+        throw unprocessable('No recipients: give "to" or store seedAddresses on the template', [
+          { path: 'body/to', message: 'no recipients' },
+        ]);
+      }
+      const data = { ...(template.testData ?? {}), ...(request.body?.ctx ? { ctx: request.body.ctx } : {}) };
+      const rendered = await withTemplateErrors(() =>
+        previewTemplate(template.channel, template.content as never, scopeFor(template, data)),
       );
+      const results = await Promise.all(to.map((address) => sendProof(ctx, template, rendered as never, address)));
+      return { templateId: template.id, results };
     },
   );
 
@@ -123,7 +175,10 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
     async (request, reply) => {
       const template = await ctx.templates.get(request.params.id);
       checkContent(template.channel, template.content, 'content');
-      const compiled = await withTemplateErrors(() => compileTemplate(template.channel, template.content as never));
+      const testData = template.testData ? scopeFor(template, template.testData) : undefined;
+      const compiled = await withTemplateErrors(() =>
+        compileTemplate(template.channel, template.content as never, testData ? { testData } : {}),
+      );
       const version = await ctx.templates.publishNewVersion(template.id, {
         content: template.content,
         compiledHtml: compiled.channel === 'email' ? compiled.compiledHtml : null,
