@@ -221,6 +221,12 @@ test('an event type ctxSchema is enforced at ingest, naming the paths', async ()
   expect(paths).toEqual(expect.arrayContaining(['ctx.orderNumber', 'ctx.items.0.name']));
   const good = await push({ type: 'SCHEMA', email: 'a@example.com', ctx: { orderNumber: 'A', items: [{ name: 'Cap' }] } });
   expect(good.status).toBe(202);
+  const template = await createTemplate({ eventType: 'SCHEMA', channel: 'email', name: 'typo', content: { subject: 'Order {{ ctx.orderNumbr }}', mjml: mjml('Hi') } });
+  const preview = await system.api('POST', `/v1/templates/${template}/preview`, { ctx: { orderNumber: 'A', items: [] } });
+  expect(preview.body.warnings).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'subject', message: expect.stringMatching(/ctx\.orderNumbr is not defined/) })]));
+  const published = await system.api('POST', `/v1/templates/${template}/publish`);
+  expect(published.status).toBe(201);
+  expect(JSON.stringify(published.body.warnings)).toMatch(/orderNumbr/);
   const invalidSchema = await system.api('PATCH', '/v1/event-types/SCHEMA', { ctxSchema: { type: 'no-such-type' } });
   expect(invalidSchema.status).toBe(400);
   const disabled = await system.api('PATCH', '/v1/event-types/SCHEMA', { enabled: false });

@@ -43,7 +43,7 @@ describe('classifySnsError', () => {
 
   it('is transient for network failures that never reached SNS', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' });
-    expect(classifySnsError('sns', refused)).toEqual({ kind: 'transient', provider: 'sns', error: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:443' });
+    expect(classifySnsError('sns', refused)).toEqual({ kind: 'transient', provider: 'sns', error: 'connect ECONNREFUSED 127.0.0.1:443' });
     expect(classifySnsError('sns', Object.assign(new Error('timed out'), { name: 'TimeoutError' })).kind).toBe('transient');
   });
 });

@@ -34,3 +34,4 @@ export type { SmsEncoding, SmsSegmentInfo } from './sms-segments';
 
 export { WEB_PUSH_PAYLOAD_LIMIT_BYTES, buildPushPayload, pushPayloadBytes } from './push-payload';
 export type { PushPayload } from './push-payload';
+export { ctxSchemaWarnings } from './ctx-schema-warnings';

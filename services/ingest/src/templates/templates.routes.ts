@@ -17,7 +17,7 @@ import {
   TemplateWarning,
   VersionView,
 } from '@mc/contracts';
-import { compileTemplate, previewTemplate, type RenderScope } from '@mc/render';
+import { compileTemplate, ctxSchemaWarnings, previewTemplate, type RenderScope } from '@mc/render';
 import { unprocessable } from '@mc/core';
 import type { TemplateRecord } from '@mc/db';
 import { sendProof } from './proofs';
@@ -56,6 +56,8 @@ const PublishResult = Type.Object({
 
 export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = async (app, { ctx }) => {
   const tags = ['templates'];
+  const schemaWarnings = async (template: TemplateRecord) =>
+    ctxSchemaWarnings(template.content as never, (await ctx.eventTypes.get(template.eventType)).ctxSchema);
   const announce = (eventTypeId: number) =>
     ctx.announceTemplateChange({ eventTypeId }).catch((error) => app.log.warn({ err: error }, 'template change not announced'));
 
@@ -132,7 +134,8 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
       const template = await ctx.templates.get(request.params.id);
       checkContent(template.channel, template.content, 'content');
       const scope = scopeFor(template, { ...(template.testData ?? {}), ...(request.body ?? {}) });
-      return withTemplateErrors(() => previewTemplate(template.channel, template.content as never, scope));
+      const preview = await withTemplateErrors(() => previewTemplate(template.channel, template.content as never, scope));
+      return { ...preview, warnings: [...preview.warnings, ...(await schemaWarnings(template))] };
     },
   );
 
@@ -179,10 +182,11 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
       const compiled = await withTemplateErrors(() =>
         compileTemplate(template.channel, template.content as never, testData ? { testData } : {}),
       );
+      const warnings = [...compiled.warnings, ...(await schemaWarnings(template))];
       const version = await ctx.templates.publishNewVersion(template.id, {
         content: template.content,
         compiledHtml: compiled.channel === 'email' ? compiled.compiledHtml : null,
-        warnings: compiled.warnings,
+        warnings,
       });
       await announce(template.eventTypeId);
       const after = await ctx.templates.get(template.id);
@@ -190,7 +194,7 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
         templateId: template.id,
         version: version.version,
         state: after.state,
-        warnings: compiled.warnings,
+        warnings,
       });
     },
   );
