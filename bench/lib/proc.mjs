@@ -79,11 +79,16 @@ export function startCpuProbe(pids) {
     share.postgres = usedBetween(pgStart, cpuByCommand('postgres')) / wall;
     share.redis = usedBetween(redisStart, cpuByCommand('redis-server')) / wall;
     const total = machineEnd.total - machineStart.total;
+    const cores = os.cpus().length;
+    const busy = total > 0 ? 1 - (machineEnd.idle - machineStart.idle) / total : NaN;
+    // What the machine did besides the processes above: other people's builds and tests.
+    const known = Object.values(share).reduce((a, b) => a + b, 0);
+    share.other = Math.max(0, busy * cores - known);
     return {
-      seconds: wall,
+      seconds: Math.round(wall * 1000) / 1000,
       coresUsed: Object.fromEntries(Object.entries(share).map(([k, v]) => [k, Math.round(v * 100) / 100])),
-      machineBusy: total > 0 ? Math.round((1 - (machineEnd.idle - machineStart.idle) / total) * 100) / 100 : NaN,
-      cores: os.cpus().length,
+      machineBusy: Math.round(busy * 100) / 100,
+      cores,
     };
   };
 }

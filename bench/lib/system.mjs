@@ -28,7 +28,7 @@ export async function freePort() {
 
 const key = (label) => `${label}-${randomBytes(12).toString('hex')}`;
 
-export async function createSystem({ databaseUrl, redisUrl, smtpUrl, log = () => undefined }) {
+export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir, log = () => undefined }) {
   const db = await createTestSchema(databaseUrl);
   const port = await freePort();
   const queuePrefix = `bench-${randomBytes(4).toString('hex')}`;
@@ -52,7 +52,9 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, log = () =>
 
   const start = (name, script, extraEnv = {}) => {
     const output = [];
-    const child = spawn(process.execPath, [path.join(ROOT, script)], {
+    // BENCH_PROFILE=1: V8 CPU profiles of the services, written when they exit.
+    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script)], {
       cwd: ROOT,
       env: { ...process.env, ...env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,6 +100,20 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, log = () =>
       // not JSON
     }
     return { status: response.statusCode, body: parsed };
+  }
+
+  /** The ingest process's own view of its memory (prom-client default metrics), in MB. */
+  async function ingestMemory() {
+    const res = await api('GET', '/metrics');
+    if (res.status !== 200 || typeof res.body !== 'string') return undefined;
+    const metric = (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(res.body)?.[1]) / 1048576;
+    const round1 = (n) => Math.round(n * 10) / 10;
+    return {
+      rssMb: round1(metric('process_resident_memory_bytes')),
+      heapUsedMb: round1(metric('nodejs_heap_size_used_bytes')),
+      heapTotalMb: round1(metric('nodejs_heap_size_total_bytes')),
+      externalMb: round1(metric('nodejs_external_memory_bytes')),
+    };
   }
 
   async function expectStatus(method, url, body, status) {
@@ -176,6 +192,7 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, log = () =>
     queuePrefix,
     children,
     api,
+    ingestMemory,
     expectStatus,
     startIngest,
     startWorker,

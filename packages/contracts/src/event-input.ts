@@ -4,6 +4,7 @@
  * and the worker's check of job payloads.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import './formats';
 
 export const EVENT_TYPE_KEY_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,63}$';
 export const LOCALE_PATTERN = '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$';

@@ -44,3 +44,4 @@ export {
   PreviewRequest,
   ProofRequest,
 } from './templates.schemas';
+export { registerFormats } from './formats';

@@ -74,6 +74,7 @@ export async function buildApp({ ctx, logger, metrics }: AppOptions) {
     verifyApiKey: (key: string) => ctx.keys.verify(key),
     operators: ctx.config.soapOperators,
     bodyLimitBytes: ctx.config.ingest.bodyLimitBytes,
+    eventTypes: ctx.catalog,
   });
 
   return app;

@@ -73,6 +73,7 @@ export async function createIngestContext(
     keyPrefix: config.queuePrefix,
     idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds,
     attempts: config.worker.attempts,
+    onEnqueueError: (error) => logger.error({ err: error }, 'enqueue failed; answered unavailable'),
     onAccepted: (lane, count) => metrics?.eventsAccepted.inc({ lane }, count),
   });
 

@@ -38,6 +38,8 @@ export interface IntakeOptions {
   keyPrefix: string;
   idempotencyTtlSeconds: number;
   attempts: number;
+  /** Told why an enqueue failed (the caller only hears "unavailable"). */
+  onEnqueueError?: (error: unknown) => void;
   /** Called with the number of events stored, for metrics. */
   onAccepted?: (lane: Lane, count: number) => void;
 }
@@ -93,6 +95,7 @@ export class EventIntake {
           })),
         );
       } catch (error) {
+        this.options.onEnqueueError?.(error);
         await this.releaseIdempotencyKeys(fresh);
         throw new DomainError('unavailable', 'The event queue is unreachable; nothing was stored. Retry later.');
       }

@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+// `npm run bench`: speed and memory targets of Message Center, measured against the real
+// Postgres and Redis with the built services as processes. Prints a report, writes it to
+// bench/results/latest.json, exits 0 (or 1 with --strict when a target is missed).
+import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readConfig } from './lib/config.mjs';
+import { createSystem, ROOT } from './lib/system.mjs';
+import { startSmtpSink } from './lib/smtp-sink.mjs';
+import { memoryOf } from './lib/proc.mjs';
+import { fmt, round } from './lib/stats.mjs';
+import { runIngestBench } from './ingest.bench.mjs';
+import { runDeliveryBench } from './delivery.bench.mjs';
+import { runRenderBench } from './render.bench.mjs';
+
+const require = createRequire(import.meta.url);
+const cfg = readConfig();
+const startedAt = new Date();
+const t0 = performance.now();
+const log = (message) => process.stdout.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
+
+const EVENT_TYPE = 'BENCH_ORDER';
+const QUEUE_NAMES = ['events-realtime', 'events-batch'];
+
+const rows = [];
+const details = {};
+const errors = [];
+let system;
+let sink;
+
+async function cleanup() {
+  await system?.cleanup();
+  await sink?.close();
+  sink = undefined;
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: cleaning up`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function section(name, fn) {
+  try {
+    await fn();
+  } catch (error) {
+    log(`✗ ${name} failed: ${error.stack ?? error}`);
+    errors.push({ section: name, error: String(error.message ?? error) });
+    rows.push({ section: name, name: `${name} benchmark`, value: 'error', unit: '', error: String(error.message ?? error).split('\n')[0] });
+  }
+}
+
+/** Empties both queues (the ingest run leaves its events waiting) so the delivery run starts clean. */
+async function drainQueues() {
+  const { Queue } = require('bullmq');
+  const { Redis } = require('ioredis');
+  const connection = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
+  try {
+    const waiting = {};
+    for (const name of QUEUE_NAMES) {
+      const queue = new Queue(name, { connection, prefix: system.queuePrefix });
+      waiting[name] = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+    return waiting;
+  } finally {
+    connection.disconnect();
+  }
+}
+
+function judge(row) {
+  if (row.error) return 'ERROR';
+  if (!row.target) return 'info';
+  const v = Number(row.value);
+  const t = row.target.value;
+  const ok = { '>=': v >= t, '<': v < t, '<=': v <= t }[row.target.op];
+  return ok && !row.extraCheck ? 'PASS' : 'FAIL';
+}
+
+function printTable(table) {
+  const headers = ['', 'benchmark', 'result', 'target', 'status'];
+  const body = table.map((r) => [
+    r.section,
+    r.name,
+    `${typeof r.value === 'number' ? fmt(r.value, Number.isInteger(r.value) ? 0 : 1) : r.value} ${r.unit}`.trim(),
+    r.target ? `${r.target.op} ${fmt(r.target.value)} ${r.unit}`.trim() : '',
+    r.status,
+  ]);
+  const widths = headers.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  console.log('\n' + line(headers));
+  console.log(widths.map((w) => '─'.repeat(w)).join('  '));
+  let last;
+  for (let i = 0; i < body.length; i++) {
+    if (last && table[i].section !== last) console.log('');
+    last = table[i].section;
+    console.log(line(body[i]));
+  }
+  for (const r of table) if (r.extraCheck || r.error) console.log(`  ! ${r.name}: ${r.extraCheck ?? r.error}`);
+}
+
+async function main() {
+  log(`Message Center bench — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+  log(`sections: ${cfg.only.join(', ')}${cfg.strict ? ' (strict)' : ''}`);
+  const wantSystem = cfg.only.includes('ingest') || cfg.only.includes('delivery');
+
+  if (wantSystem) {
+    try {
+      sink = await startSmtpSink();
+      system = await createSystem({ databaseUrl: cfg.databaseUrl, redisUrl: cfg.redisUrl, smtpUrl: sink.url, log });
+      log(`schema ${system.db.schema}, queue prefix ${system.queuePrefix}, SMTP sink :${sink.port}`);
+      const ingestProc = await system.startIngest();
+      await system.expectStatus('POST', '/v1/event-types', { key: EVENT_TYPE, label: 'Bench order' }, 201);
+      log(`ingest ready on ${system.baseUrl}; event type ${EVENT_TYPE} created`);
+
+      if (cfg.only.includes('ingest')) {
+        await section('ingest', async () => {
+          log('── 1. ingest throughput');
+          const result = await runIngestBench({ system, ingestProc, eventType: EVENT_TYPE, cfg, log });
+          rows.push(...result.rows);
+          details.ingest = result.details;
+          details.ingest.memoryAfterIngest = memoryOf(ingestProc.pid);
+          details.ingest.queuedAfterRun = await drainQueues();
+          log(`queues emptied before the delivery run: ${JSON.stringify(details.ingest.queuedAfterRun)}`);
+        });
+      }
+
+      let workerProc;
+      if (cfg.only.includes('delivery')) {
+        await section('delivery', async () => {
+          log('── 2. delivery throughput (end to end)');
+          const result = await runDeliveryBench({ system, sink, eventType: EVENT_TYPE, queueNames: QUEUE_NAMES, cfg, log });
+          rows.push(...result.rows);
+          details.delivery = result.details;
+          workerProc = result.worker;
+        });
+      }
+
+      log('── 3. memory');
+      const ingestMem = memoryOf(ingestProc.pid);
+      details.memory = { ingest: ingestMem };
+      if (ingestMem) {
+        rows.push({ section: 'memory', name: 'ingest RSS now', value: round(ingestMem.rssMb, 1), unit: 'MB' });
+        rows.push({
+          section: 'memory',
+          name: 'ingest peak RSS (VmHWM)',
+          value: round(ingestMem.peakRssMb, 1),
+          unit: 'MB',
+          target: { op: '<', value: cfg.targets.ingestPeakRssMb },
+        });
+      }
+      workerProc ??= system.children.find((c) => c.name === 'worker');
+      const workerMem = workerProc && memoryOf(workerProc.pid);
+      if (workerMem) {
+        details.memory.worker = workerMem;
+        rows.push({ section: 'memory', name: 'worker RSS now', value: round(workerMem.rssMb, 1), unit: 'MB' });
+        rows.push({
+          section: 'memory',
+          name: 'worker peak RSS (VmHWM)',
+          value: round(workerMem.peakRssMb, 1),
+          unit: 'MB',
+          target: { op: '<', value: cfg.targets.workerPeakRssMb },
+        });
+      }
+    } catch (error) {
+      log(`✗ system set-up failed: ${error.stack ?? error}`);
+      errors.push({ section: 'setup', error: String(error.message ?? error) });
+      rows.push({ section: 'setup', name: 'system set-up', value: 'error', unit: '', error: String(error.message ?? error).split('\n')[0] });
+    } finally {
+      await cleanup();
+    }
+  }
+
+  if (cfg.only.includes('render')) {
+    await section('render', async () => {
+      log('── 4. render microbenchmarks (in-process)');
+      const result = await runRenderBench({ cfg, log });
+      rows.push(...result.rows);
+      details.render = result.details;
+    });
+  }
+
+  for (const r of rows) r.status = judge(r);
+  printTable(rows);
+  const failed = rows.filter((r) => r.status === 'FAIL' || r.status === 'ERROR');
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(
+    `\n${rows.filter((r) => r.status === 'PASS').length} passed, ${failed.length} failed/errored, in ${seconds.toFixed(1)} s` +
+      (failed.length && !cfg.strict ? ' (exit 0; pass --strict to fail the run)' : ''),
+  );
+
+  const report = {
+    startedAt: startedAt.toISOString(),
+    durationSeconds: round(seconds, 1),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      totalMemGb: round(os.totalmem() / 2 ** 30, 1),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
+    config: cfg,
+    results: rows,
+    details,
+    errors,
+  };
+  const dir = path.join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'latest.json');
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  console.log(`report: ${path.relative(process.cwd(), file)}`);
+  return cfg.strict && failed.length ? 1 : 0;
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch(async (error) => {
+    console.error(error);
+    await cleanup().catch(() => undefined);
+    process.exit(cfg.strict ? 1 : 2);
+  });
