@@ -24,7 +24,7 @@ let system: System;
 let templateId: string;
 
 beforeAll(async () => {
-  system = await startSystem({ env: { DELIVERY_ATTEMPTS: '3' } });
+  system = await startSystem({ env: { DELIVERY_ATTEMPTS: '3', BODY_LIMIT_BYTES: String(1024 * 1024) } });
   expect((await system.api('POST', '/v1/event-types', { key: 'ORDER_CONFIRMATION', label: 'Order confirmation' })).status).toBe(201);
   const created = await system.api('POST', '/v1/templates', {
     eventType: 'ORDER_CONFIRMATION',
@@ -187,7 +187,8 @@ test('bad input gets a problem naming what was wrong, and nothing is stored', as
   });
   expect(text.status).toBe(415);
 
-  const big = await push(event({ ctx: { blob: 'x'.repeat(6 * 1024 * 1024) } }));
+  // Just over the limit: the server answers before the client would block on a full socket.
+  const big = await push(event({ ctx: { blob: 'x'.repeat(1100 * 1024) } }));
   expect(big.status).toBe(413);
 
   const batch = await system.api(
@@ -225,4 +226,17 @@ test('keys and scopes are enforced on every route', async () => {
 test('unknown event ids are 404', async () => {
   expect((await system.api('GET', '/v1/events/123456789', undefined, system.ingestKey)).status).toBe(404);
   expect((await system.api('GET', '/v1/events/abc', undefined, system.ingestKey)).status).toBe(404);
+});
+
+test('an event past its expiration ends tooOld; a scheduled one waits pending, then is sent', async () => {
+  const expired = await push(event({ email: 'late@example.com', expiration: new Date(Date.now() - 1000).toISOString() }));
+  expect((await waitForStatus(system, expired.body.id, ['tooOld'])).reason).toMatch(/Expired at/);
+
+  const at = new Date(Date.now() + 2500).toISOString();
+  const scheduled = await push(event({ email: 'scheduled@example.com', scheduled: at }));
+  expect(scheduled.status).toBe(202);
+  const waiting = await system.api('GET', `/v1/events/${scheduled.body.id}`, undefined, system.ingestKey);
+  expect(waiting.body).toMatchObject({ status: 'pending', scheduled: at });
+  const sent = await waitForStatus(system, scheduled.body.id, ['sent'], 15_000);
+  expect(new Date(sent.deliveries[0].sentAt).getTime()).toBeGreaterThanOrEqual(Date.parse(at));
 });
