@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { benchEvent } from './ingest.bench.mjs';
 import { createClient } from './lib/load.mjs';
-import { startCpuProbe } from './lib/proc.mjs';
+import { formatCpu, memoryOf, startCpuProbe } from './lib/proc.mjs';
 import { nowMs, round, sleep } from './lib/stats.mjs';
 
 const require = createRequire(import.meta.url);
@@ -48,6 +48,7 @@ export async function runDeliveryBench({ system, sink, eventType, queueNames, cf
     queueNames,
   );
   sink.reset();
+  const workerIdleMemory = memoryOf(worker.pid);
 
   const bodies = [];
   for (let from = 0; from < n; from += batchSize) {
@@ -99,6 +100,7 @@ export async function runDeliveryBench({ system, sink, eventType, queueNames, cf
   }
   const tSettled = nowMs();
   const cpu = probe();
+  log(`  ${formatCpu(cpu)}`);
 
   const seconds = (tLast - t0) / 1000;
   const messagesPerSecond = Math.min(n, received) / seconds;
@@ -137,6 +139,16 @@ export async function runDeliveryBench({ system, sink, eventType, queueNames, cf
     target: { op: '>=', value: cfg.targets.deliveryMessagesPerSecond },
     extraCheck: timedOut,
   });
+  // CPU time per message is less sensitive to what else runs on the machine than the rate.
+  const workerCpuMs = (cpu.coresUsed.worker * cpu.seconds * 1000) / Math.max(1, received);
+  details.workerCpuMsPerMessage = round(workerCpuMs, 2);
+  details.postgresCpuMsPerMessage = round((cpu.coresUsed.postgres * cpu.seconds * 1000) / Math.max(1, received), 2);
+  rows.push({
+    section: 'delivery',
+    name: `worker CPU per message (→ ≤ ${Math.round(1000 / workerCpuMs)} msg/s per busy core)`,
+    value: round(workerCpuMs, 2),
+    unit: 'ms',
+  });
   rows.push({
     section: 'delivery',
     name: 'steady rate (10%→90% of messages)',
@@ -165,5 +177,5 @@ export async function runDeliveryBench({ system, sink, eventType, queueNames, cf
     unit: '',
     target: { op: '<=', value: 0 },
   });
-  return { rows, details, worker };
+  return { rows, details, worker, workerIdleMemory };
 }

@@ -1,7 +1,7 @@
 // 1. Ingest throughput: POST /v1/events/batch (1000 events a request, several clients) and
 //    POST /v1/events (many concurrent connections), against the ingest process alone.
 import { createClient, runLoops } from './lib/load.mjs';
-import { startCpuProbe } from './lib/proc.mjs';
+import { formatCpu, startCpuProbe } from './lib/proc.mjs';
 import { nowMs, round, summarize } from './lib/stats.mjs';
 
 export function benchEvent(type, i, tag) {
@@ -16,7 +16,7 @@ export function benchEvent(type, i, tag) {
 export async function runIngestBench({ system, ingestProc, eventType, cfg, log }) {
   const { batchSize, batches, batchClients, singleSeconds, singleConnections, singleWarmup } = cfg.ingest;
   const rows = [];
-  const details = {};
+  const details = { memory: { afterStart: await system.ingestMemory() } };
 
   // (a) batch
   const batchClient = createClient(system.baseUrl, system.ingestKey, batchClients);
@@ -48,6 +48,8 @@ export async function runIngestBench({ system, ingestProc, eventType, cfg, log }
   });
   const batchCpu = batchProbe();
   await batchClient.close();
+  log(`  ${formatCpu(batchCpu)}`);
+  details.memory.afterBatch = await system.ingestMemory();
   const eventsPerSecond = accepted / (batchWallMs / 1000);
   details.batch = {
     requests: batches,
@@ -71,6 +73,13 @@ export async function runIngestBench({ system, ingestProc, eventType, cfg, log }
     unit: 'events/s',
     target: { op: '>=', value: cfg.targets.batchEventsPerSecond },
     extraCheck: batchOk ? undefined : `${failures.length} failed requests, ${rejected} rejected events`,
+  });
+  details.batch.ingestCpuMicrosPerEvent = round((batchCpu.coresUsed.ingest * batchCpu.seconds * 1e6) / Math.max(1, accepted), 1);
+  rows.push({
+    section: 'ingest',
+    name: 'batch: ingest CPU per event',
+    value: details.batch.ingestCpuMicrosPerEvent,
+    unit: 'µs',
   });
   rows.push({
     section: 'ingest',
@@ -102,6 +111,8 @@ export async function runIngestBench({ system, ingestProc, eventType, cfg, log }
   });
   const singleCpu = singleProbe();
   await singleClient.close();
+  log(`  ${formatCpu(singleCpu)}`);
+  details.memory.afterSingle = await system.ingestMemory();
   const requestsPerSecond = singleLatencies.length / (singleWallMs / 1000);
   const lat = summarize(singleLatencies);
   details.single = {
@@ -124,6 +135,8 @@ export async function runIngestBench({ system, ingestProc, eventType, cfg, log }
     target: { op: '>=', value: cfg.targets.singleRequestsPerSecond },
     extraCheck: singleNote,
   });
+  details.single.ingestCpuMicrosPerRequest = round((singleCpu.coresUsed.ingest * singleCpu.seconds * 1e6) / Math.max(1, singleLatencies.length), 1);
+  rows.push({ section: 'ingest', name: 'single: ingest CPU per request', value: details.single.ingestCpuMicrosPerRequest, unit: 'µs' });
   rows.push({ section: 'ingest', name: 'single: latency p50', value: round(lat.p50, 1), unit: 'ms' });
   rows.push({
     section: 'ingest',

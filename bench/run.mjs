@@ -10,6 +10,8 @@ import { readConfig } from './lib/config.mjs';
 import { createSystem, ROOT } from './lib/system.mjs';
 import { startSmtpSink } from './lib/smtp-sink.mjs';
 import { memoryOf } from './lib/proc.mjs';
+import { summarizeProfile } from './lib/profile-summary.mjs';
+import { existsSync, rmSync } from 'node:fs';
 import { fmt, round } from './lib/stats.mjs';
 import { runIngestBench } from './ingest.bench.mjs';
 import { runDeliveryBench } from './delivery.bench.mjs';
@@ -109,14 +111,26 @@ function printTable(table) {
 async function main() {
   log(`Message Center bench — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
   log(`sections: ${cfg.only.join(', ')}${cfg.strict ? ' (strict)' : ''}`);
+  const load = os.loadavg();
+  details.loadAverageAtStart = load.map((l) => round(l, 2));
+  if (load[0] > os.cpus().length * 0.5) {
+    log(`⚠ the machine is already busy (load average ${load[0].toFixed(2)} on ${os.cpus().length} cores): figures will be low; see "other" in the cpu lines`);
+  }
+  const profileDir = process.env.BENCH_PROFILE === '1' ? path.join(ROOT, 'bench/results/profiles') : undefined;
+  if (profileDir) {
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
+    log(`BENCH_PROFILE=1: CPU profiles of the services go to ${path.relative(process.cwd(), profileDir)}/`);
+  }
   const wantSystem = cfg.only.includes('ingest') || cfg.only.includes('delivery');
 
   if (wantSystem) {
     try {
       sink = await startSmtpSink();
-      system = await createSystem({ databaseUrl: cfg.databaseUrl, redisUrl: cfg.redisUrl, smtpUrl: sink.url, log });
+      system = await createSystem({ databaseUrl: cfg.databaseUrl, redisUrl: cfg.redisUrl, smtpUrl: sink.url, profileDir, log });
       log(`schema ${system.db.schema}, queue prefix ${system.queuePrefix}, SMTP sink :${sink.port}`);
       const ingestProc = await system.startIngest();
+      details.memoryAtStart = { ingest: memoryOf(ingestProc.pid) };
       await system.expectStatus('POST', '/v1/event-types', { key: EVENT_TYPE, label: 'Bench order' }, 201);
       log(`ingest ready on ${system.baseUrl}; event type ${EVENT_TYPE} created`);
 
@@ -127,9 +141,11 @@ async function main() {
           rows.push(...result.rows);
           details.ingest = result.details;
           details.ingest.memoryAfterIngest = memoryOf(ingestProc.pid);
-          details.ingest.queuedAfterRun = await drainQueues();
-          log(`queues emptied before the delivery run: ${JSON.stringify(details.ingest.queuedAfterRun)}`);
         });
+        // The ingest run leaves its events waiting; the delivery run must not inherit them.
+        const queued = await drainQueues();
+        if (details.ingest) details.ingest.queuedAfterRun = queued;
+        log(`queues emptied before the delivery run (jobs the ingest run stored): ${JSON.stringify(queued)}`);
       }
 
       let workerProc;
@@ -140,12 +156,16 @@ async function main() {
           rows.push(...result.rows);
           details.delivery = result.details;
           workerProc = result.worker;
+          details.memoryAtStart.worker = result.workerIdleMemory;
         });
       }
 
       log('── 3. memory');
+      const idle = details.memoryAtStart;
+      if (idle.ingest) rows.push({ section: 'memory', name: 'ingest RSS when ready (idle)', value: round(idle.ingest.rssMb, 1), unit: 'MB' });
+      if (idle.worker) rows.push({ section: 'memory', name: 'worker RSS when attached (idle)', value: round(idle.worker.rssMb, 1), unit: 'MB' });
       const ingestMem = memoryOf(ingestProc.pid);
-      details.memory = { ingest: ingestMem };
+      details.memory = { ingest: { ...ingestMem, selfReported: await system.ingestMemory().catch(() => undefined) } };
       if (ingestMem) {
         rows.push({ section: 'memory', name: 'ingest RSS now', value: round(ingestMem.rssMb, 1), unit: 'MB' });
         rows.push({
@@ -175,6 +195,22 @@ async function main() {
       rows.push({ section: 'setup', name: 'system set-up', value: 'error', unit: '', error: String(error.message ?? error).split('\n')[0] });
     } finally {
       await cleanup();
+      if (system) {
+        details.processes = Object.fromEntries(
+          system.children.map((p) => [p.name, { stop: p.stop ?? p.exit, outputTail: p.output.join('').split('\n').slice(-20).join('\n') }]),
+        );
+      }
+    }
+    if (profileDir) {
+      details.profiles = {};
+      for (const name of ['ingest', 'worker']) {
+        const file = path.join(profileDir, `${name}.cpuprofile`);
+        if (!existsSync(file)) continue;
+        const summary = summarizeProfile(file);
+        details.profiles[name] = summary;
+        log(`profile ${name}: ${summary.busyMs} ms on CPU of ${summary.wallMs} ms — by package: ` +
+          summary.byPackage.slice(0, 8).map((c) => `${c.name} ${c.share}%`).join(', '));
+      }
     }
   }
 
@@ -187,6 +223,14 @@ async function main() {
     });
   }
 
+  // How much CPU other processes (builds, tests) took while we measured: context for the figures.
+  const probes = [details.ingest?.batch?.cpu, details.ingest?.single?.cpu, details.delivery?.cpu].filter(Boolean);
+  if (probes.length) {
+    const seconds = probes.reduce((a, p) => a + p.seconds, 0);
+    const other = probes.reduce((a, p) => a + (p.coresUsed.other ?? 0) * p.seconds, 0) / seconds;
+    details.backgroundLoadCores = round(other, 2);
+    rows.push({ section: 'machine', name: 'CPU used by other processes while measuring', value: round(other, 2), unit: `cores of ${os.cpus().length}` });
+  }
   for (const r of rows) r.status = judge(r);
   printTable(rows);
   const failed = rows.filter((r) => r.status === 'FAIL' || r.status === 'ERROR');
@@ -216,6 +260,12 @@ async function main() {
   const file = path.join(dir, 'latest.json');
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`report: ${path.relative(process.cwd(), file)}`);
+  if (details.backgroundLoadCores > 0.25) {
+    console.log(
+      `⚠ other processes used ${details.backgroundLoadCores} of ${os.cpus().length} cores during the measurements: ` +
+        'throughput and latency figures are lower than on an idle machine.',
+    );
+  }
   return cfg.strict && failed.length ? 1 : 0;
 }
 

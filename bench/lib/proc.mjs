@@ -92,3 +92,12 @@ export function startCpuProbe(pids) {
     };
   };
 }
+
+/** "ingest 0.94 · redis 0.51 · bench 0.03 · other 0.40 cores; machine 93% busy" */
+export function formatCpu(cpu) {
+  const parts = Object.entries(cpu.coresUsed)
+    .filter(([, v]) => v >= 0.01)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`);
+  return `cpu (cores): ${parts.join(' · ')}; machine ${Math.round(cpu.machineBusy * 100)}% busy of ${cpu.cores}`;
+}

@@ -24,6 +24,17 @@ export function summarizeProfile(file, top = 12) {
     const id = profile.samples[i];
     self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  /** Native and node-internal time charged to the nearest package up the stack that asked for it. */
+  const callerOf = (id) => {
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const frame = byId.get(cur).callFrame;
+      if (frame.url && !frame.url.startsWith('node:')) return categoryOf(frame);
+    }
+    return categoryOf(byId.get(id).callFrame);
+  };
+  const callers = new Map();
   const categories = new Map();
   const functions = new Map();
   let busy = 0;
@@ -33,6 +44,8 @@ export function summarizeProfile(file, top = 12) {
     busy += micros;
     const category = categoryOf(frame);
     categories.set(category, (categories.get(category) ?? 0) + micros);
+    const caller = callerOf(id);
+    callers.set(caller, (callers.get(caller) ?? 0) + micros);
     const where = frame.url ? `${frame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(packages|services)\//, '$1/')}:${frame.lineNumber + 1}` : '';
     const name = `${frame.functionName || '(anonymous)'} ${where}`.trim();
     functions.set(name, (functions.get(name) ?? 0) + micros);
@@ -46,6 +59,8 @@ export function summarizeProfile(file, top = 12) {
     busyMs: Math.round(busy / 1000),
     wallMs: Math.round((profile.endTime - profile.startTime) / 1000),
     byPackage: rank(categories),
+    /** Self time including the node internals and native calls each package made. */
+    byCallingPackage: rank(callers),
     hottestFunctions: rank(functions),
   };
 }

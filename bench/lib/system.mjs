@@ -157,13 +157,20 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir,
     }
   }
 
+  /** SIGTERM, then SIGKILL after 10 s; records how the process ended (a graceful stop is part of the product). */
   async function stopProcess(proc) {
     if (proc.exited) return;
     const exited = new Promise((resolve) => proc.child.once('exit', resolve));
+    const started = performance.now();
+    let killed = false;
     proc.child.kill('SIGTERM');
-    const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+    const timer = setTimeout(() => {
+      killed = true;
+      proc.child.kill('SIGKILL');
+    }, 10_000);
     await exited;
     clearTimeout(timer);
+    proc.stop = { ms: Math.round(performance.now() - started), sigkillNeeded: killed, ...proc.exit };
   }
 
   async function deleteRedisKeys() {
@@ -206,6 +213,12 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir,
         await adminAgent.close().catch(() => undefined);
         const deleted = await deleteRedisKeys().catch((e) => (problems.push(`redis cleanup: ${e.message}`), 0));
         await db.drop().catch((e) => problems.push(`drop schema: ${e.message}`));
+        for (const p of children) {
+          const stop = p.stop ?? p.exit;
+          log(`${p.name} (pid ${p.pid}) stopped: ${JSON.stringify(stop)}`);
+          const output = p.output.join('').trim();
+          if (output) log(`${p.name} wrote (LOG_LEVEL=warn), last lines:\n    ${output.split('\n').slice(-8).join('\n    ')}`);
+        }
         log(`cleanup: processes stopped, ${deleted} Redis keys deleted (${queuePrefix}:*), schema ${db.schema} dropped`);
         if (problems.length) log(`cleanup problems: ${problems.join('; ')}`);
       })();

@@ -172,3 +172,25 @@ export async function waitForStatus(
   }
   throw new Error(`event ${id} did not reach ${statuses.join('|')}; last seen: ${JSON.stringify(last)}`);
 }
+
+/**
+ * Polls an event until `predicate` holds for its view (e.g. pending with a next attempt time),
+ * or fails the test with its last state. Returns the matching view.
+ */
+export async function waitForEvent(
+  system: System,
+  id: string,
+  predicate: (event: any) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const { status, body } = await system.api('GET', `/v1/events/${id}`, undefined, system.ingestKey);
+    last = body;
+    if (status === 200 && predicate(body)) return body;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`event ${id} never was ${what}; last seen: ${JSON.stringify(last)}`);
+}

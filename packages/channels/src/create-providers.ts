@@ -16,7 +16,10 @@ import { createRateLimiter, withRateLimit } from './rate-limiter';
 
 export interface RateLimitOptions {
   redis: Redis;
-  /** Sends per second for each provider of the channel (primary and secondary alike). */
+  /**
+   * Sends per second for each provider of the channel (primary and secondary alike);
+   * `Infinity` for no pacing, only the shared hold after a provider's rate-limited answer.
+   */
   perSecond: number;
   /** @defaultValue `mc:rate:` */
   prefix?: string;

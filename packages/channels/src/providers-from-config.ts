@@ -15,10 +15,18 @@ export interface ChannelProviders {
   close(): Promise<void>;
 }
 
-/** @param redis enables the shared per-provider rate limits configured in `config.rates`. */
+/**
+ * @param redis enables the shared per-provider rate limits configured in `config.rates`; and,
+ * for SMS and push, whose providers can answer "slow down" (SNS throttling, a push service's
+ * 429), a shared hold on that provider for the delay it asked for even when no rate is set.
+ */
 export function createChannelProviders(config: Readonly<Config>, redis?: Redis): ChannelProviders {
-  const rateLimit = (perSecond: number | undefined) =>
-    perSecond && redis ? { redis, perSecond, prefix: `${config.queuePrefix}:rate:` } : undefined;
+  const rateLimit = (perSecond: number | undefined, { honourSlowDown = false } = {}) => {
+    if (!redis) return undefined;
+    const prefix = `${config.queuePrefix}:rate:`;
+    if (perSecond) return { redis, perSecond, prefix };
+    return honourSlowDown ? { redis, perSecond: Infinity, prefix } : undefined;
+  };
   const failover = { threshold: config.failoverThreshold };
   const sns = config.aws.enabled
     ? { region: config.aws.region, ...(config.aws.snsEndpoint ? { endpoint: config.aws.snsEndpoint } : {}) }
@@ -36,12 +44,12 @@ export function createChannelProviders(config: Readonly<Config>, redis?: Redis):
     sns: sns && { ...sns, ...smsSettings },
     secondarySns: sns && config.aws.secondaryRegion ? { ...sns, ...smsSettings, region: config.aws.secondaryRegion } : undefined,
     failover,
-    rateLimit: rateLimit(config.rates.sms),
+    rateLimit: rateLimit(config.rates.sms, { honourSlowDown: true }),
   });
   const push = createPushProvider({
     webPush: config.vapid ? { vapid: config.vapid } : undefined,
     sns,
-    rateLimit: rateLimit(config.rates.push),
+    rateLimit: rateLimit(config.rates.push, { honourSlowDown: true }),
   });
   return {
     email,

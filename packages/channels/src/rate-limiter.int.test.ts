@@ -87,6 +87,25 @@ describe('Redis rate limiter (GCRA)', () => {
     expect(onA.name).toBe('sns-sms');
   });
 
+  it('without a rate (perSecond Infinity) sends at once, but holds every replica back after a push-back', async () => {
+    const one = createRateLimiter(a, { key: 'unpaced', perSecond: Infinity, prefix });
+    const two = createRateLimiter(b, { key: 'unpaced', perSecond: Infinity, prefix });
+    let started = performance.now();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? one : two).acquire()));
+    expect(performance.now() - started).toBeLessThan(200);
+
+    await one.pushBack(600);
+    started = performance.now();
+    await two.acquire();
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(500);
+    expect(waited).toBeLessThan(900);
+    // Once the hold has passed, no pacing again.
+    started = performance.now();
+    await Promise.all(Array.from({ length: 20 }, () => one.acquire()));
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+
   it('answers transient rather than sending unthrottled when Redis is unreachable', async () => {
     const down = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
     let sends = 0;

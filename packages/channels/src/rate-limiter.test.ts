@@ -18,6 +18,20 @@ describe('createRateLimiter', () => {
     expect(calls).toEqual(['evalsha', 'eval mc:rate:smtp 50.000 100.000 0']);
   });
 
+  it('with perSecond Infinity paces nothing (interval 0) yet still reads the push-back', async () => {
+    const calls: string[] = [];
+    const redis = {
+      evalsha: async (_sha: string, _keys: number, key: string, interval: string, tolerance: string, pushBack: string) => {
+        calls.push(`${key} ${interval} ${tolerance} ${pushBack}`);
+        return 0;
+      },
+    } as unknown as Redis;
+    const limiter = createRateLimiter(redis, { key: 'web-push', perSecond: Infinity });
+    await limiter.acquire();
+    await limiter.pushBack(2000);
+    expect(calls).toEqual(['mc:rate:web-push 0.000 0.000 0', 'mc:rate:web-push 0.000 0.000 2000']);
+  });
+
   it('passes other Redis errors on', async () => {
     const redis = { evalsha: async () => Promise.reject(new Error('READONLY')) } as unknown as Redis;
     await expect(createRateLimiter(redis, { key: 'k', perSecond: 1 }).acquire()).rejects.toThrow('READONLY');

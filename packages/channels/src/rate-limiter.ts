@@ -12,7 +12,10 @@ import { errorText } from './error-text';
 export interface RateLimiterOptions {
   /** Usually the provider's name; a 429 from one provider must not slow the others. */
   key: string;
-  /** Sustained sends per second across all replicas. */
+  /**
+   * Sustained sends per second across all replicas. `Infinity` paces nothing but still holds
+   * every replica back while a provider's "slow down" (see `pushBack`) lasts.
+   */
   perSecond: number;
   /**
    * Sends allowed back to back before spacing applies. 1 spaces every send evenly, which is

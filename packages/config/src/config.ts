@@ -54,6 +54,13 @@ export interface Config {
     attempts: number;
     /** First retry delay; doubles each attempt, with jitter. @defaultValue 2000 */
     retryBaseDelayMs: number;
+    /**
+     * Per channel: send attempts (at most `attempts`, which every job is enqueued with) and an
+     * optional retry window: no retry is scheduled later than `windowMs` after the event was
+     * accepted (or its scheduled time). `EMAIL_|SMS_|PUSH_DELIVERY_ATTEMPTS`,
+     * `EMAIL_|SMS_|PUSH_RETRY_WINDOW_SECONDS`.
+     */
+    retry: Readonly<Record<'email' | 'sms' | 'push', { attempts: number; windowMs?: number }>>;
     /** How long a published-template lookup may be served from cache. @defaultValue 30000 */
     templateCacheMs: number;
   };
@@ -151,6 +158,20 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       return { login: pair.slice(0, colon), password: pair.slice(colon + 1) };
     });
 
+  const attempts = int('DELIVERY_ATTEMPTS', 5, 1, 50);
+  const channelRetry = (prefix: 'EMAIL' | 'SMS' | 'PUSH') => {
+    const name = `${prefix}_DELIVERY_ATTEMPTS`;
+    const raw = read(name);
+    if (raw !== undefined && !(Number.isInteger(Number(raw)) && Number(raw) >= 1 && Number(raw) <= attempts)) {
+      throw new ConfigError(name, `expected an integer from 1 to ${attempts} (DELIVERY_ATTEMPTS, what every job is enqueued with), got "${raw}"`);
+    }
+    const windowSeconds = optionalInt(`${prefix}_RETRY_WINDOW_SECONDS`, 1, 30 * 86_400);
+    return {
+      attempts: raw === undefined ? attempts : Number(raw),
+      ...(windowSeconds !== undefined ? { windowMs: windowSeconds * 1000 } : {}),
+    };
+  };
+
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
     host,
@@ -186,8 +207,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     worker: {
       realtimeConcurrency: int('WORKER_CONCURRENCY_REALTIME', 20, 1, 1000),
       batchConcurrency: int('WORKER_CONCURRENCY_BATCH', 5, 1, 1000),
-      attempts: int('DELIVERY_ATTEMPTS', 5, 1, 50),
+      attempts,
       retryBaseDelayMs: int('RETRY_BASE_DELAY_MS', 2000, 1, 3_600_000),
+      retry: { email: channelRetry('EMAIL'), sms: channelRetry('SMS'), push: channelRetry('PUSH') },
       templateCacheMs: int('TEMPLATE_CACHE_MS', 30_000, 0, 3_600_000),
     },
     ingest: {

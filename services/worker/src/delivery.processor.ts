@@ -18,7 +18,7 @@ import type { EventsRepository, SuppressionsRepository, AttemptEntry } from '@mc
 import type { EmailMessage, Provider, PushMessage, SendOutcome, SmsMessage } from '@mc/channels';
 import type { Logger, WorkerMetrics } from '@mc/observability';
 import type { TemplateRoutes } from './template-routes';
-import { RetryLaterError, retryDelayMs } from './retry-policy';
+import { decideRetry, RetryLaterError, type RetryLimits } from './retry-policy';
 
 /** How often events of a paused template look again whether it was resumed. */
 export const PAUSED_RECHECK_MS = 5_000;
@@ -35,6 +35,8 @@ export interface DeliveryDeps {
   };
   mailFrom: string;
   retryBaseDelayMs: number;
+  /** Per channel attempts and retry window; the job's own attempts when absent. */
+  retry?: Partial<Record<Channel, RetryLimits>>;
   metrics?: WorkerMetrics;
   logger: Logger;
   now?: () => number;
@@ -196,15 +198,23 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
         });
       case 'transient':
       case 'rate-limited': {
-        const attemptsAllowed = job.opts.attempts ?? 1;
-        if (job.attemptsMade + 1 >= attemptsAllowed) {
-          return finish('deliveryFailed', `Gave up after ${attemptsAllowed} attempt(s); last error from ${outcome.provider}: ${outcome.error}`, {
+        const decision = decideRetry({
+          attempt: job.attemptsMade + 1,
+          jobAttempts: job.opts.attempts ?? 1,
+          limits: deps.retry?.[target.channel],
+          baseDelayMs: deps.retryBaseDelayMs,
+          retryAfterMs: outcome.retryAfterMs,
+          windowStart: Math.max(acceptedAt.getTime(), event.scheduled ? Date.parse(event.scheduled) : 0),
+          now: now(),
+        });
+        if (!decision.retry) {
+          return finish('deliveryFailed', `${decision.reason}; last error from ${outcome.provider}: ${outcome.error}`, {
             status: 'deliveryFailed',
             templateVersionId,
             attempt: attempt('failed'),
           });
         }
-        const delayMs = retryDelayMs(job.attemptsMade + 1, deps.retryBaseDelayMs, outcome.retryAfterMs);
+        const { delayMs, attemptsAllowed } = decision;
         await deps.events.settle(id, {
           status: 'pending',
           reason: `Attempt ${job.attemptsMade + 1} of ${attemptsAllowed} failed (${outcome.error}); retrying`,

@@ -11,6 +11,7 @@ import { createLogger, createWorkerMetrics } from '@mc/observability';
 import { createWorkerContext } from './context';
 import { createDeliveryProcessor } from './delivery.processor';
 import { backoffStrategy } from './retry-policy';
+import { workerName } from './worker-name';
 
 async function main(): Promise<void> {
   let config;
@@ -34,12 +35,15 @@ async function main(): Promise<void> {
     providers: ctx.providers,
     mailFrom: config.mailFrom,
     retryBaseDelayMs: config.worker.retryBaseDelayMs,
+    retry: config.worker.retry,
     metrics,
     logger,
   });
 
+  const name = workerName();
   const workers = LANES.map((lane) => {
     const worker = new Worker(QUEUE_NAMES[lane], processor, {
+      name,
       connection: ctx.connection,
       prefix: config.queuePrefix,
       concurrency: lane === 'realtime' ? config.worker.realtimeConcurrency : config.worker.batchConcurrency,
@@ -55,7 +59,7 @@ async function main(): Promise<void> {
     return worker;
   });
   logger.info(
-    { lanes: LANES, realtime: config.worker.realtimeConcurrency, batch: config.worker.batchConcurrency },
+    { name, lanes: LANES, realtime: config.worker.realtimeConcurrency, batch: config.worker.batchConcurrency },
     'worker started',
   );
 

@@ -82,6 +82,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     // server's self-signed certificate and (rightly) refuse it.
     secure: false,
     disabledCommands: ['STARTTLS'],
+    disableReverseLookup: true,
     authOptional: true,
     allowInsecureAuth: true,
     logger: false,

@@ -1,0 +1,85 @@
+/**
+ * The ingest app in process (app.inject), against the running Postgres and Redis: the
+ * transport-level refusals every client may hit, each as problem+json.
+ */
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '@mc/config';
+import { createTestSchema, type TestSchema } from '@mc/db';
+import { createLogger, createIngestMetrics } from '@mc/observability';
+import { createIngestContext, type IngestContext } from './context';
+import { buildApp } from './app';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const ADMIN = `admin-${randomBytes(8).toString('hex')}`;
+
+let db: TestSchema;
+let ctx: IngestContext;
+let app: Awaited<ReturnType<typeof buildApp>>;
+
+beforeAll(async () => {
+  db = await createTestSchema(DATABASE_URL);
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env.REDIS_URL,
+    QUEUE_PREFIX: `app-${randomBytes(4).toString('hex')}`,
+    MC_ADMIN_KEY: ADMIN,
+    BODY_LIMIT_BYTES: '4096',
+    SMTP_URL: 'smtp://127.0.0.1:1',
+    LOG_LEVEL: 'silent',
+  });
+  const logger = createLogger({ name: 'test', level: 'silent' });
+  const metrics = createIngestMetrics();
+  ctx = await createIngestContext(config, logger, metrics);
+  app = await buildApp({ ctx, logger, metrics });
+});
+
+afterAll(async () => {
+  await app?.close();
+  if (ctx) {
+    for (const queue of Object.values(ctx.queues)) await queue.obliterate({ force: true });
+    await ctx.close();
+  }
+  await db?.drop();
+});
+
+const auth = { authorization: `Bearer ${ADMIN}` };
+
+test('a body over the limit is 413 problem+json', async () => {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { ...auth, 'content-type': 'application/json' },
+    payload: JSON.stringify({ type: 'T', ctx: { blob: 'x'.repeat(8000) } }),
+  });
+  expect(response.statusCode).toBe(413);
+  expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+  expect(response.json()).toMatchObject({ status: 413, title: 'Body too large' });
+});
+
+test('a non-JSON content type is 415, broken JSON 400, an unknown route 404 — all problem+json', async () => {
+  const text = await app.inject({ method: 'POST', url: '/v1/events', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'hi' });
+  expect(text.statusCode).toBe(415);
+  const broken = await app.inject({ method: 'POST', url: '/v1/events', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"type":' });
+  expect(broken.statusCode).toBe(400);
+  expect(broken.json().detail).not.toMatch(/\.js:\d+/);
+  const missing = await app.inject({ method: 'GET', url: '/v1/nothing-here', headers: auth });
+  expect(missing.statusCode).toBe(404);
+  expect(missing.headers['content-type']).toMatch(/problem\+json/);
+});
+
+test('readyz reports Redis and Postgres up; the OpenAPI document lists the routes', async () => {
+  const ready = await app.inject({ method: 'GET', url: '/readyz' });
+  expect(ready.json()).toMatchObject({ redis: 'up', postgres: 'up' });
+  const openapi = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+  expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/events/batch', '/v1/templates/{id}/publish']));
+});
+
+test('the dashboard asks browsers for the admin key and serves it to admins', async () => {
+  const anonymous = await app.inject({ method: 'GET', url: '/admin/queues' });
+  expect(anonymous.statusCode).toBe(401);
+  expect(anonymous.headers['www-authenticate']).toMatch(/^Basic/);
+  const basic = Buffer.from(`ops:${ADMIN}`).toString('base64');
+  const page = await app.inject({ method: 'GET', url: '/admin/queues', headers: { authorization: `Basic ${basic}` } });
+  expect(page.statusCode).toBe(200);
+  expect(page.body).toMatch(/<html/i);
+});
