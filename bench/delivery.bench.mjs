@@ -166,10 +166,11 @@ export async function runDeliveryBench({ system, sink, eventType, queueNames, cf
   });
   rows.push({
     section: 'delivery',
-    name: 'events `sent` in Postgres',
+    name: 'events `sent` in Postgres (= events pushed)',
     value: sent,
-    unit: `of ${n}`,
+    unit: '',
     target: { op: '>=', value: n },
+    targetText: `= ${n.toLocaleString('en-US')}`,
     extraCheck:
       Object.keys(counts.events).some((s) => s !== 'sent') ? `other statuses: ${JSON.stringify(counts.events)}` : undefined,
   });

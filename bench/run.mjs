@@ -49,9 +49,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 async function section(name, fn) {
+  if (interrupted) return;
   try {
     await fn();
   } catch (error) {
+    if (interrupted) return; // the processes are being stopped under it
     log(`✗ ${name} failed: ${error.stack ?? error}`);
     errors.push({ section: name, error: String(error.message ?? error) });
     rows.push({ section: name, name: `${name} benchmark`, value: 'error', unit: '', error: String(error.message ?? error).split('\n')[0] });
@@ -92,7 +94,7 @@ function printTable(table) {
     r.section,
     r.name,
     `${typeof r.value === 'number' ? fmt(r.value, Number.isInteger(r.value) ? 0 : 1) : r.value} ${r.unit}`.trim(),
-    r.target ? `${r.target.op} ${fmt(r.target.value)} ${r.unit}`.trim() : '',
+    r.targetText ?? (r.target ? `${r.target.op} ${fmt(r.target.value)} ${r.unit}`.trim() : ''),
     r.status,
   ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -143,8 +145,24 @@ async function main() {
           details.ingest.memoryAfterIngest = memoryOf(ingestProc.pid);
         });
         // The ingest run leaves its events waiting; the delivery run must not inherit them.
+        if (interrupted) return;
         const queued = await drainQueues();
-        if (details.ingest) details.ingest.queuedAfterRun = queued;
+        if (details.ingest) {
+          details.ingest.queuedAfterRun = queued;
+          // A 202 means the event is in Redis: every accepted event must be a waiting job.
+          const { batch, single } = details.ingest;
+          const expected = (batch ? batch.warmupEvents + batch.accepted : 0) + (single ? single.warmupRequests + single.accepted : 0);
+          const stored = Object.values(queued).reduce((a, c) => a + Object.values(c).reduce((x, y) => x + y, 0), 0);
+          rows.push({
+            section: 'ingest',
+            name: 'jobs in Redis after the run (= events accepted)',
+            value: stored,
+            unit: '',
+            target: { op: '>=', value: expected },
+            targetText: `= ${fmt(expected)}`,
+            extraCheck: stored > expected ? `${stored - expected} more jobs than accepted events` : undefined,
+          });
+        }
         log(`queues emptied before the delivery run (jobs the ingest run stored): ${JSON.stringify(queued)}`);
       }
 
@@ -190,6 +208,7 @@ async function main() {
         });
       }
     } catch (error) {
+      if (interrupted) return;
       log(`✗ system set-up failed: ${error.stack ?? error}`);
       errors.push({ section: 'setup', error: String(error.message ?? error) });
       rows.push({ section: 'setup', name: 'system set-up', value: 'error', unit: '', error: String(error.message ?? error).split('\n')[0] });
@@ -270,7 +289,7 @@ async function main() {
 }
 
 main()
-  .then((code) => process.exit(code))
+  .then((code) => process.exit(interrupted ? 130 : code))
   .catch(async (error) => {
     console.error(error);
     await cleanup().catch(() => undefined);

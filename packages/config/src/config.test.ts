@@ -31,13 +31,12 @@ describe('loadConfig', () => {
 
   it('gives each channel the global attempts and no retry window unless told otherwise', () => {
     expect(loadConfig({ DELIVERY_ATTEMPTS: '6' }).worker.retry).toEqual({ email: { attempts: 6 }, sms: { attempts: 6 }, push: { attempts: 6 } });
-    const config = loadConfig({ DELIVERY_ATTEMPTS: '8', SMS_DELIVERY_ATTEMPTS: '2', PUSH_RETRY_WINDOW_SECONDS: '300' });
-    expect(config.worker.retry).toEqual({ email: { attempts: 8 }, sms: { attempts: 2 }, push: { attempts: 8, windowMs: 300_000 } });
+    const config = loadConfig({ DELIVERY_ATTEMPTS: '8', SMS_DELIVERY_ATTEMPTS: '12', PUSH_RETRY_WINDOW_SECONDS: '300' });
+    expect(config.worker.retry).toEqual({ email: { attempts: 8 }, sms: { attempts: 12 }, push: { attempts: 8, windowMs: 300_000 } });
   });
 
   it.each([
-    [{ SMS_DELIVERY_ATTEMPTS: '6' }, 'SMS_DELIVERY_ATTEMPTS', /from 1 to 5 \(DELIVERY_ATTEMPTS/],
-    [{ DELIVERY_ATTEMPTS: '3', EMAIL_DELIVERY_ATTEMPTS: '4' }, 'EMAIL_DELIVERY_ATTEMPTS', /from 1 to 3/],
+    [{ SMS_DELIVERY_ATTEMPTS: '51' }, 'SMS_DELIVERY_ATTEMPTS', /from 1 to 50/],
     [{ PUSH_DELIVERY_ATTEMPTS: '0' }, 'PUSH_DELIVERY_ATTEMPTS', /from 1/],
     [{ SMS_RETRY_WINDOW_SECONDS: 'soon' }, 'SMS_RETRY_WINDOW_SECONDS', /integer/],
   ])('refuses per-channel retry settings %p naming %s', (env, variable, message) => {

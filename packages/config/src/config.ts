@@ -55,8 +55,8 @@ export interface Config {
     /** First retry delay; doubles each attempt, with jitter. @defaultValue 2000 */
     retryBaseDelayMs: number;
     /**
-     * Per channel: send attempts (at most `attempts`, which every job is enqueued with) and an
-     * optional retry window: no retry is scheduled later than `windowMs` after the event was
+     * Per channel: send attempts (default `attempts`; jobs are enqueued with their channel's) and
+     * an optional retry window: no retry is scheduled later than `windowMs` after the event was
      * accepted (or its scheduled time). `EMAIL_|SMS_|PUSH_DELIVERY_ATTEMPTS`,
      * `EMAIL_|SMS_|PUSH_RETRY_WINDOW_SECONDS`.
      */
@@ -162,8 +162,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const channelRetry = (prefix: 'EMAIL' | 'SMS' | 'PUSH') => {
     const name = `${prefix}_DELIVERY_ATTEMPTS`;
     const raw = read(name);
-    if (raw !== undefined && !(Number.isInteger(Number(raw)) && Number(raw) >= 1 && Number(raw) <= attempts)) {
-      throw new ConfigError(name, `expected an integer from 1 to ${attempts} (DELIVERY_ATTEMPTS, what every job is enqueued with), got "${raw}"`);
+    if (raw !== undefined && !(Number.isInteger(Number(raw)) && Number(raw) >= 1 && Number(raw) <= 50)) {
+      throw new ConfigError(name, `expected an integer from 1 to 50, got "${raw}"`);
     }
     const windowSeconds = optionalInt(`${prefix}_RETRY_WINDOW_SECONDS`, 1, 30 * 86_400);
     return {

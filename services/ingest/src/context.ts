@@ -72,7 +72,11 @@ export async function createIngestContext(
     ids: new EventIdGenerator(nodeId),
     keyPrefix: config.queuePrefix,
     idempotencyTtlSeconds: config.ingest.idempotencyTtlSeconds,
-    attempts: config.worker.attempts,
+    attempts: {
+      email: config.worker.retry.email.attempts,
+      sms: config.worker.retry.sms.attempts,
+      push: config.worker.retry.push.attempts,
+    },
     onEnqueueError: (error) => logger.error({ err: error }, 'enqueue failed; answered unavailable'),
     onAccepted: (lane, count) => metrics?.eventsAccepted.inc({ lane }, count),
   });

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { DomainError, EventIdGenerator, parseWishedChannel, type Lane, type FieldError } from '@mc/core';
+import { DomainError, EventIdGenerator, parseWishedChannel, type Channel, type Lane, type FieldError } from '@mc/core';
 import {
   BatchEventInput,
   DELIVER_JOB,
@@ -37,7 +37,8 @@ export interface IntakeOptions {
   ids: EventIdGenerator;
   keyPrefix: string;
   idempotencyTtlSeconds: number;
-  attempts: number;
+  /** Send attempts per channel (the worker retries transient failures up to this). */
+  attempts: Readonly<Record<Channel, number>>;
   /** Told why an enqueue failed (the caller only hears "unavailable"). */
   onEnqueueError?: (error: unknown) => void;
   /** Called with the number of events stored, for metrics. */
@@ -91,7 +92,7 @@ export class EventIntake {
           fresh.map(({ job, delay }) => ({
             name: DELIVER_JOB,
             data: job,
-            opts: { jobId: eventJobId(job.id), delay, attempts: this.options.attempts, backoff: { type: 'jittered' } },
+            opts: { jobId: eventJobId(job.id), delay, attempts: this.options.attempts[job.channel], backoff: { type: 'jittered' } },
           })),
         );
       } catch (error) {

@@ -164,7 +164,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
       try {
         await ctx.queues[event.lane].add(DELIVER_JOB, job, {
           jobId: eventJobId(job.id, Date.now()),
-          attempts: ctx.config.worker.attempts,
+          attempts: ctx.config.worker.retry[job.channel].attempts,
           backoff: { type: 'jittered' },
         });
       } catch {

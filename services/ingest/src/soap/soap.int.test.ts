@@ -58,7 +58,7 @@ async function makeHarness(
     ids: new EventIdGenerator(1),
     keyPrefix: prefix,
     idempotencyTtlSeconds: 60,
-    attempts: 3,
+    attempts: { email: 3, sms: 3, push: 3 },
   });
   const app = fastify();
   // As in app.ts: the service-wide API-key hook sits in front of every route.
