@@ -61,6 +61,8 @@ export interface Config {
      * `EMAIL_|SMS_|PUSH_RETRY_WINDOW_SECONDS`.
      */
     retry: Readonly<Record<'email' | 'sms' | 'push', { attempts: number; windowMs?: number }>>;
+    /** Port of the worker's own /metrics and /healthz listener (on HOST); unset → none. */
+    metricsPort?: number;
     /** How long a published-template lookup may be served from cache. @defaultValue 30000 */
     templateCacheMs: number;
   };
@@ -75,6 +77,20 @@ export interface Config {
 /** The documented dev keys: accepted only on embedded defaults bound to loopback. */
 export const DEV_ADMIN_KEY = 'mc_dev_admin_key';
 export const DEV_INGEST_KEY = 'mc_dev_ingest_key';
+
+/**
+ * Reads the config for a process, or ends it with exit code 2 and one line naming the bad
+ * variable: a misconfigured service never starts half-working.
+ */
+export function loadConfigOrExit(processName: string, env: Env = process.env): Readonly<Config> {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${processName}: invalid configuration: ${error.message}\n`);
+    process.exit(2);
+  }
+}
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -211,6 +227,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       retryBaseDelayMs: int('RETRY_BASE_DELAY_MS', 2000, 1, 3_600_000),
       retry: { email: channelRetry('EMAIL'), sms: channelRetry('SMS'), push: channelRetry('PUSH') },
       templateCacheMs: int('TEMPLATE_CACHE_MS', 30_000, 0, 3_600_000),
+      metricsPort: optionalInt('WORKER_METRICS_PORT', 0, 65535),
     },
     ingest: {
       bodyLimitBytes: int('BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),

@@ -2,22 +2,13 @@
  * The ingest process: reads the config once, builds the app, listens, and on SIGTERM/SIGINT
  * stops accepting requests, finishes those in flight and closes its connections.
  */
-import { loadConfig, ConfigError } from '@mc/config';
+import { loadConfigOrExit } from '@mc/config';
 import { createLogger, createIngestMetrics } from '@mc/observability';
 import { createIngestContext } from './context';
 import { buildApp } from './app';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`ingest: invalid configuration: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit('ingest');
   const logger = createLogger({ name: 'ingest', level: config.logLevel });
   const metrics = createIngestMetrics();
   const ctx = await createIngestContext(config, logger, metrics);

@@ -6,7 +6,8 @@
 import { Worker } from 'bullmq';
 import { LANES } from '@mc/core';
 import { QUEUE_NAMES } from '@mc/contracts';
-import { loadConfig, ConfigError } from '@mc/config';
+import { loadConfigOrExit } from '@mc/config';
+import { serveWorkerMetrics } from './metrics-server';
 import { createLogger, createWorkerMetrics } from '@mc/observability';
 import { createWorkerContext } from './context';
 import { createDeliveryProcessor } from './delivery.processor';
@@ -14,16 +15,7 @@ import { backoffStrategy } from './retry-policy';
 import { workerName } from './worker-name';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`worker: invalid configuration: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit('worker');
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   const metrics = createWorkerMetrics();
   const ctx = await createWorkerContext(config, logger);
@@ -58,6 +50,10 @@ async function main(): Promise<void> {
     worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
     return worker;
   });
+  const metricsServer =
+    config.worker.metricsPort === undefined
+      ? undefined
+      : await serveWorkerMetrics(metrics.registry, config.worker.metricsPort, config.host);
   logger.info(
     { name, lanes: LANES, realtime: config.worker.realtimeConcurrency, batch: config.worker.batchConcurrency },
     'worker started',
@@ -69,6 +65,7 @@ async function main(): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down: finishing running jobs');
     await Promise.all(workers.map((w) => w.close()));
+    metricsServer?.close();
     await ctx.close();
     process.exit(0);
   };
