@@ -3,7 +3,7 @@
 // Postgres and Redis with the built services as processes. Prints a report, writes it to
 // bench/results/latest.json, exits 0 (or 1 with --strict when a target is missed).
 import { createRequire } from 'node:module';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readConfig } from './lib/config.mjs';
@@ -11,7 +11,6 @@ import { createSystem, ROOT } from './lib/system.mjs';
 import { startSmtpSink } from './lib/smtp-sink.mjs';
 import { memoryOf } from './lib/proc.mjs';
 import { summarizeProfile } from './lib/profile-summary.mjs';
-import { existsSync, rmSync } from 'node:fs';
 import { fmt, round } from './lib/stats.mjs';
 import { runIngestBench } from './ingest.bench.mjs';
 import { runDeliveryBench } from './delivery.bench.mjs';
