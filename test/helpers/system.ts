@@ -33,6 +33,8 @@ export interface System {
   env: Record<string, string>;
   /** fetch against the ingest service with a key (admin by default). */
   api(method: string, url: string, body?: unknown, key?: string, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** The ingest service's process (e.g. to signal it). */
+  ingest: ChildProcess;
   startWorker(extraEnv?: Record<string, string>): Promise<ChildProcess>;
   stop(): Promise<void>;
 }
@@ -135,6 +137,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       }
       return { status: response.status, body: parsed, headers: response.headers };
     },
+    ingest: processes[0]!,
     startWorker,
     async stop() {
       await Promise.all(processes.map(stopProcess));

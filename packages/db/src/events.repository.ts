@@ -95,6 +95,8 @@ export interface NewEvent {
   scheduledAt?: Date;
   expiresAt?: Date;
   createdAt: Date;
+  /** The channel address as the suppression list stores it (see suppressionAddress). */
+  suppressionAddress?: string;
 }
 
 export interface EventQuery {
@@ -116,8 +118,14 @@ export class EventsRepository {
    * delivery already recorded for this channel, so a retried job can see an earlier send.
    * Hot path: one raw statement, no ORM query planning per message.
    */
-  async begin(event: NewEvent): Promise<{ delivery: Pick<DeliveryRecord, 'status' | 'provider' | 'attempts'> | undefined }> {
-    const rows = await this.prisma.$queryRaw<{ status: DeliveryRecord['status']; provider: string; attempts: number }[]>`
+  async begin(event: NewEvent): Promise<{
+    delivery: Pick<DeliveryRecord, 'status' | 'provider' | 'attempts'> | undefined;
+    /** The suppression entry's reason when `suppressionAddress` is on the list. */
+    suppressedReason: string | undefined;
+  }> {
+    const rows = await this.prisma.$queryRaw<
+      { status: DeliveryRecord['status'] | null; provider: string | null; attempts: number | null; suppressed: string | null }[]
+    >`
       WITH upserted AS (
         INSERT INTO "events" ("id", "eventTypeId", "type", "lane", "status", "channel", "externalId", "origin",
                               "locale", "payload", "scheduledAt", "expiresAt", "createdAt", "updatedAt")
@@ -130,9 +138,16 @@ export class EventsRepository {
           "channel" = EXCLUDED."channel", "updatedAt" = now()
         RETURNING "id"
       )
-      SELECT "status"::text AS status, "provider", "attempts" FROM "deliveries"
-      WHERE "eventId" = ${event.id} AND "channel" = ${event.channel}::"Channel"`;
-    return { delivery: rows[0] };
+      SELECT d."status"::text AS status, d."provider", d."attempts",
+             (SELECT s."reason" FROM "suppressions" s
+               WHERE s."channel" = ${event.channel}::"Channel" AND s."address" = ${event.suppressionAddress ?? null}) AS suppressed
+      FROM (SELECT 1) AS one
+      LEFT JOIN "deliveries" d ON d."eventId" = ${event.id} AND d."channel" = ${event.channel}::"Channel"`;
+    const row = rows[0];
+    return {
+      delivery: row?.status ? { status: row.status, provider: row.provider!, attempts: row.attempts! } : undefined,
+      suppressedReason: row?.suppressed ?? undefined,
+    };
   }
 
   /**

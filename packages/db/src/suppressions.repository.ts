@@ -56,14 +56,6 @@ export class SuppressionsRepository {
     });
   }
 
-  /** Checked for every message: a raw lookup on the unique index, no ORM planning. */
-  async find(channel: Channel, address: string): Promise<Pick<SuppressionRecord, 'reason'> | undefined> {
-    const rows = await this.prisma.$queryRaw<{ reason: string }[]>`
-      SELECT "reason" FROM "suppressions"
-      WHERE "channel" = ${channel}::"Channel" AND "address" = ${suppressionAddress(channel, address)}`;
-    return rows[0];
-  }
-
   async remove(id: number): Promise<void> {
     const { count } = await this.prisma.suppression.deleteMany({ where: { id } });
     if (count === 0) throw notFound(`Suppression ${id}`);

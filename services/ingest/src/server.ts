@@ -7,6 +7,9 @@ import { createLogger, createIngestMetrics } from '@mc/observability';
 import { createIngestContext } from './context';
 import { buildApp } from './app';
 
+/** How long requests in flight may take to finish after SIGTERM. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit('ingest');
   const logger = createLogger({ name: 'ingest', level: config.logLevel });
@@ -19,7 +22,13 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
+    // Clients holding idle keep-alive connections would keep close() waiting: drop each
+    // connection as soon as it is idle, and all of them after the grace period.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+    const deadline = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     await app.close();
+    clearInterval(sweep);
+    clearTimeout(deadline);
     await ctx.close();
     process.exit(0);
   };

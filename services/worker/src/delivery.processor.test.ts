@@ -30,11 +30,10 @@ function setup(outcomes: SendOutcome[], retry?: Partial<Record<Channel, RetryLim
   const deps: DeliveryDeps = {
     eventTypes: { find: async () => ({ id: 1, maxAgeSeconds: null }) },
     events: {
-      begin: async () => ({ delivery: undefined }),
+      begin: async () => ({ delivery: undefined, suppressedReason: undefined }),
       settle: async (_id: bigint, outcome: Settled) => void settled.push(outcome),
     } as unknown as EventsRepository,
     suppressions: {
-      find: async () => undefined,
       upsert: async (entry: (typeof suppressed)[number]) => void suppressed.push(entry),
     } as unknown as SuppressionsRepository,
     routes: {

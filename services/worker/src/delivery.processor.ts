@@ -14,7 +14,7 @@ import {
   type EventStatus,
 } from '@mc/core';
 import { isEventJob, type EventJob } from '@mc/contracts';
-import type { EventsRepository, SuppressionsRepository, AttemptEntry } from '@mc/db';
+import { suppressionAddress, type EventsRepository, type SuppressionsRepository, type AttemptEntry } from '@mc/db';
 import type { EmailMessage, Provider, PushMessage, SendOutcome, SmsMessage } from '@mc/channels';
 import type { Logger, WorkerMetrics } from '@mc/observability';
 import type { TemplateRoutes } from './template-routes';
@@ -89,7 +89,10 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       event.expiration ? new Date(event.expiration) : undefined,
       type.maxAgeSeconds ? new Date(acceptedAt.getTime() + type.maxAgeSeconds * 1000) : undefined,
     );
-    const { delivery } = await deps.events.begin({
+    // The address is worked out first so that taking the event also reads its suppression
+    // entry: one statement instead of two on the hot path.
+    const target = targetOf(data.channel, event);
+    const { delivery, suppressedReason } = await deps.events.begin({
       id,
       eventTypeId: type.id,
       type: event.type,
@@ -102,6 +105,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       scheduledAt: event.scheduled ? new Date(event.scheduled) : undefined,
       expiresAt,
       createdAt: acceptedAt,
+      ...(typeof target === 'string' ? {} : { suppressionAddress: suppressionAddress(target.channel, target.address) }),
     });
 
     const finish = async (status: EventStatus, reason?: string, extra: Parameters<EventsRepository['settle']>[1] = { status }) => {
@@ -132,13 +136,11 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       throw new DelayedError();
     }
 
-    const target = targetOf(data.channel, event);
     if (typeof target === 'string') return finish('targetingFailed', target);
     const provider = deps.providers[target.channel];
     if (!provider) return finish('deliveryFailed', `No ${target.channel} provider is configured`);
 
-    const suppressed = await deps.suppressions.find(target.channel, target.address);
-    if (suppressed) return finish('ignored', `The address is suppressed (quarantine): ${suppressed.reason}`);
+    if (suppressedReason !== undefined) return finish('ignored', `The address is suppressed (quarantine): ${suppressedReason}`);
 
     const scope = {
       ctx: event.ctx ?? {},

@@ -88,13 +88,15 @@ export class EventIntake {
     const fresh = await this.claimIdempotencyKeys(jobs, results);
     if (fresh.length > 0) {
       try {
-        await this.options.queues[lane].addBulk(
-          fresh.map(({ job, delay }) => ({
-            name: DELIVER_JOB,
-            data: job,
-            opts: { jobId: eventJobId(job.id), delay, attempts: this.options.attempts[job.channel], backoff: { type: 'jittered' } },
-          })),
-        );
+        const jobs = fresh.map(({ job, delay }) => ({
+          name: DELIVER_JOB,
+          data: job,
+          opts: { jobId: eventJobId(job.id), delay, attempts: this.options.attempts[job.channel], backoff: { type: 'jittered' } },
+        }));
+        // One event: a plain add, which skips addBulk's transaction (measurably cheaper per request).
+        const queue = this.options.queues[lane];
+        if (jobs.length === 1) await queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
+        else await queue.addBulk(jobs);
       } catch (error) {
         this.options.onEnqueueError?.(error);
         await this.releaseIdempotencyKeys(fresh);
