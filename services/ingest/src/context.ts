@@ -17,7 +17,8 @@ import {
   ProofsRepository,
   type PrismaClient,
 } from '@mc/db';
-import { createChannelProviders, type ChannelProviders } from '@mc/channels';
+import type { ChannelProviders } from '@mc/channels';
+import { loadChannels } from './lazy-modules';
 import type { Logger, IngestMetrics } from '@mc/observability';
 import { createEventTypeCatalog, type EventTypeCatalog } from './events/event-type-catalog';
 import { EventIntake } from './events/event-intake';
@@ -35,7 +36,7 @@ export interface IngestContext {
   suppressions: SuppressionsRepository;
   proofs: ProofsRepository;
   /** Channel providers for proofs, made on first use (most ingest replicas never send one). */
-  providers(): ChannelProviders;
+  providers(): Promise<ChannelProviders>;
   catalog: EventTypeCatalog;
   intake: EventIntake;
   keys: KeyStore;
@@ -81,7 +82,7 @@ export async function createIngestContext(
     onAccepted: (lane, count) => metrics?.eventsAccepted.inc({ lane }, count),
   });
 
-  let providers: ChannelProviders | undefined;
+  let providers: Promise<ChannelProviders> | undefined;
   return {
     config,
     prisma,
@@ -93,7 +94,7 @@ export async function createIngestContext(
     apiKeys,
     suppressions: new SuppressionsRepository(prisma),
     proofs: new ProofsRepository(prisma),
-    providers: () => (providers ??= createChannelProviders(config)),
+    providers: () => (providers ??= loadChannels().then(({ createChannelProviders }) => createChannelProviders(config))),
     catalog,
     intake,
     keys: createKeyStore({
@@ -105,7 +106,7 @@ export async function createIngestContext(
       await redis.publish(`${config.queuePrefix}:${TEMPLATE_CHANGES_CHANNEL}`, JSON.stringify(change));
     },
     async close() {
-      await providers?.close();
+      await (await providers)?.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
       redis.disconnect();
       await prisma.$disconnect();

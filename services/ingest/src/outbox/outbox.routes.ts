@@ -6,10 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
-import { simpleParser } from 'mailparser';
 import { notFound } from '@mc/core';
 import { isLoopback } from '@mc/config';
-import { listOutbox } from '@mc/channels';
+import { loadChannels, loadMailparser } from '../lazy-modules';
 import type { IngestContext } from '../context';
 
 const escape = (text: string) =>
@@ -26,6 +25,7 @@ export const outboxRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async (a
   const auth = isLoopback(ctx.config.host) ? 'public' : 'admin';
 
   app.get('/outbox', { config: { auth }, schema: { tags: ['dev outbox'], summary: 'Emails written by the dev outbox' } }, async (_request, reply) => {
+    const [{ listOutbox }, { simpleParser }] = await Promise.all([loadChannels(), loadMailparser()]);
     const files = await listOutbox(dir);
     const rows = await Promise.all(
       files.slice(0, 200).map(async (file) => {
@@ -51,7 +51,7 @@ export const outboxRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async (a
       const raw = await readFile(path.join(dir, name)).catch(() => undefined);
       if (!raw) throw notFound(`Outbox file "${name}"`);
       if ((request.query as { raw?: string }).raw) return reply.type('message/rfc822').send(raw);
-      const mail = await simpleParser(raw);
+      const mail = await (await loadMailparser()).simpleParser(raw);
       reply.type('text/html; charset=utf-8');
       // The email's HTML is shown in a sandboxed frame: it cannot run scripts in this page.
       return page(

@@ -48,7 +48,7 @@ async function send(
   rendered: RenderedEmail | RenderedSms | RenderedPush,
   to: string,
 ): Promise<SendOutcome> {
-  const providers = ctx.providers();
+  const providers = await ctx.providers();
   const refused = (error: string): SendOutcome => ({ kind: 'permanent', provider: 'none', error });
   switch (template.channel) {
     case 'email': {

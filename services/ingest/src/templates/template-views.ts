@@ -3,7 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { invalid, unprocessable, type Channel } from '@mc/core';
 import { EmailContent, PushContent, SmsContent } from '@mc/contracts';
 import type { TemplateRecord, VersionRecord } from '@mc/db';
-import { TemplateError } from '@mc/render';
+import { loadRender } from '../lazy-modules';
 
 const contentCheckers = {
   email: TypeCompiler.Compile(EmailContent),
@@ -52,7 +52,7 @@ export async function withTemplateErrors<T>(work: () => Promise<T>): Promise<T> 
   try {
     return await work();
   } catch (error) {
-    if (error instanceof TemplateError) {
+    if (error instanceof (await loadRender()).TemplateError) {
       const where = [error.line !== undefined ? `line ${error.line}` : '', error.column !== undefined ? `column ${error.column}` : '']
         .filter(Boolean)
         .join(', ');

@@ -17,7 +17,8 @@ import {
   TemplateWarning,
   VersionView,
 } from '@mc/contracts';
-import { compileTemplate, ctxSchemaWarnings, previewTemplate, type RenderScope } from '@mc/render';
+import type { RenderScope } from '@mc/render';
+import { loadRender } from '../lazy-modules';
 import { unprocessable } from '@mc/core';
 import type { TemplateRecord } from '@mc/db';
 import { sendProof } from './proofs';
@@ -57,7 +58,7 @@ const PublishResult = Type.Object({
 export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = async (app, { ctx }) => {
   const tags = ['templates'];
   const schemaWarnings = async (template: TemplateRecord) =>
-    ctxSchemaWarnings(template.content as never, (await ctx.eventTypes.get(template.eventType)).ctxSchema);
+    (await loadRender()).ctxSchemaWarnings(template.content as never, (await ctx.eventTypes.get(template.eventType)).ctxSchema);
   const announce = (eventTypeId: number) =>
     ctx.announceTemplateChange({ eventTypeId }).catch((error) => app.log.warn({ err: error }, 'template change not announced'));
 
@@ -134,7 +135,7 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
       const template = await ctx.templates.get(request.params.id);
       checkContent(template.channel, template.content, 'content');
       const scope = scopeFor(template, { ...(template.testData ?? {}), ...(request.body ?? {}) });
-      const preview = await withTemplateErrors(() => previewTemplate(template.channel, template.content as never, scope));
+      const preview = await withTemplateErrors(async () => (await loadRender()).previewTemplate(template.channel, template.content as never, scope));
       return { ...preview, warnings: [...preview.warnings, ...(await schemaWarnings(template))] };
     },
   );
@@ -162,7 +163,7 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
       }
       const data = { ...(template.testData ?? {}), ...(request.body?.ctx ? { ctx: request.body.ctx } : {}) };
       const rendered = await withTemplateErrors(() =>
-        previewTemplate(template.channel, template.content as never, scopeFor(template, data)),
+        loadRender().then((render) => render.previewTemplate(template.channel, template.content as never, scopeFor(template, data))),
       );
       const results = await Promise.all(to.map((address) => sendProof(ctx, template, rendered as never, address)));
       return { templateId: template.id, results };
@@ -180,7 +181,7 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
       checkContent(template.channel, template.content, 'content');
       const testData = template.testData ? scopeFor(template, template.testData) : undefined;
       const compiled = await withTemplateErrors(() =>
-        compileTemplate(template.channel, template.content as never, testData ? { testData } : {}),
+        loadRender().then((render) => render.compileTemplate(template.channel, template.content as never, testData ? { testData } : {})),
       );
       const warnings = [...compiled.warnings, ...(await schemaWarnings(template))];
       const version = await ctx.templates.publishNewVersion(template.id, {
