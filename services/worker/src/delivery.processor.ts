@@ -154,7 +154,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     };
     const rendered = await route.renderer.render(scope as never);
     if (rendered.missingVariables?.length) {
-      log.debug({ missing: rendered.missingVariables }, 'template variables missing in the event; rendered empty');
+      log.info({ missing: rendered.missingVariables }, 'template variables missing in the event; rendered empty');
     }
 
     const started = process.hrtime.bigint();
