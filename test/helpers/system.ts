@@ -159,21 +159,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
 }
 
 /** Polls an event until it reaches one of the statuses (or fails the test with its last state). */
-export async function waitForStatus(
-  system: System,
-  id: string,
-  statuses: string[],
-  timeoutMs = 20_000,
-): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const { status, body } = await system.api('GET', `/v1/events/${id}`, undefined, system.ingestKey);
-    last = body;
-    if (status === 200 && statuses.includes(body.status)) return body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`event ${id} did not reach ${statuses.join('|')}; last seen: ${JSON.stringify(last)}`);
+export function waitForStatus(system: System, id: string, statuses: string[], timeoutMs = 20_000): Promise<any> {
+  return waitForEvent(system, id, (event) => statuses.includes(event.status), statuses.join('|'), timeoutMs);
 }
 
 /**

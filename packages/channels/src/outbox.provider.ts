@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import type { EmailMessage, Provider, SendOutcome } from './provider';
 import { errorText } from './error-text';
+import { mailOptions } from './mail-options';
 
 export interface OutboxProviderOptions {
   /** Directory the `.eml` files go to; created on first send if missing. */
@@ -35,15 +36,7 @@ export function createOutboxProvider(options: OutboxProviderOptions): Provider<E
     channel: 'email',
     async send(message: EmailMessage): Promise<SendOutcome> {
       try {
-        const info = await transport.sendMail({
-          from: message.from,
-          to: message.to,
-          replyTo: message.replyTo,
-          subject: message.subject,
-          html: message.html,
-          text: message.text,
-          headers: message.headers,
-        });
+        const info = await transport.sendMail(mailOptions(message));
         dirReady ??= mkdir(options.dir, { recursive: true });
         await dirReady;
         const file = join(options.dir, `${fileStamp(new Date())}-${safeId(info.messageId)}.eml`);

@@ -6,6 +6,7 @@
 import { createTransport } from 'nodemailer';
 import type { EmailMessage, Provider, SendOutcome } from './provider';
 import { classifySmtpError, type SmtpErrorLike } from './classify-smtp-error';
+import { mailOptions } from './mail-options';
 
 export interface SmtpProviderOptions {
   /** Connection URL, e.g. `smtp://127.0.0.1:2525` or `smtps://user:pass@host:465`. */
@@ -50,15 +51,7 @@ export function createSmtpProvider(options: SmtpProviderOptions): Provider<Email
     async send(message: EmailMessage): Promise<SendOutcome> {
       if (closed) throw new Error(`${name}: send() after close()`);
       try {
-        const info = await transport.sendMail({
-          from: message.from,
-          to: message.to,
-          replyTo: message.replyTo,
-          subject: message.subject,
-          html: message.html,
-          text: message.text,
-          headers: message.headers,
-        });
+        const info = await transport.sendMail(mailOptions(message));
         // With one recipient an accepted send means it was taken; a partial rejection cannot
         // happen, but check rather than report a message as sent that nobody took.
         if (info.accepted.length === 0) {
