@@ -61,6 +61,9 @@ export interface Config {
      * `EMAIL_|SMS_|PUSH_RETRY_WINDOW_SECONDS`.
      */
     retry: Readonly<Record<'email' | 'sms' | 'push', { attempts: number; windowMs?: number }>>;
+    /** Finished events (and proofs) older than this are deleted hourly; 0 keeps them forever.
+     * EVENT_RETENTION_DAYS. @defaultValue 90 */
+    retentionDays: number;
     /** Port of the worker's own /metrics and /healthz listener (on HOST); unset → none. */
     metricsPort?: number;
     /** How long a published-template lookup may be served from cache. @defaultValue 30000 */
@@ -228,6 +231,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       retry: { email: channelRetry('EMAIL'), sms: channelRetry('SMS'), push: channelRetry('PUSH') },
       templateCacheMs: int('TEMPLATE_CACHE_MS', 30_000, 0, 3_600_000),
       metricsPort: optionalInt('WORKER_METRICS_PORT', 0, 65535),
+      retentionDays: int('EVENT_RETENTION_DAYS', 90, 0, 36_500),
     },
     ingest: {
       bodyLimitBytes: int('BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),

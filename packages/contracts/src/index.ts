@@ -11,6 +11,7 @@ export {
 } from './event-input';
 export {
   QUEUE_NAMES,
+  MAINTENANCE_QUEUE,
   DELIVER_JOB,
   EVENT_JOB_VERSION,
   eventJobId,

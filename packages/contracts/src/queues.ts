@@ -10,6 +10,9 @@ export const QUEUE_NAMES: Readonly<Record<Lane, string>> = {
   batch: 'events-batch',
 };
 
+/** Housekeeping jobs (retention), run by the workers on a schedule. */
+export const MAINTENANCE_QUEUE = 'maintenance';
+
 /** The name every event job carries (BullMQ job name), so the dashboard reads well. */
 export const DELIVER_JOB = 'deliver';
 

@@ -227,6 +227,26 @@ export class EventsRepository {
     return rows.map(toEvent);
   }
 
+  /**
+   * Deletes finished events created before `cutoff` (their deliveries go with them), in
+   * batches so a large backlog never holds one long transaction. Events still pending or
+   * processing are kept whatever their age. Returns how many were deleted.
+   */
+  async purgeFinishedBefore(cutoff: Date, batchSize = 5000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.prisma.$executeRaw`
+        DELETE FROM "events" WHERE "id" IN (
+          SELECT "id" FROM "events"
+          WHERE "createdAt" < ${cutoff} AND "status" NOT IN ('pending', 'processing')
+          LIMIT ${batchSize})`;
+      total += deleted;
+      if (deleted < batchSize) break;
+    }
+    await this.prisma.proof.deleteMany({ where: { createdAt: { lt: cutoff } } });
+    return total;
+  }
+
   async restoreStatus(id: bigint, status: EventStatus, reason: string | null): Promise<void> {
     await this.prisma.event.update({ where: { id }, data: { status, reason } });
   }

@@ -13,6 +13,7 @@ import { createWorkerContext } from './context';
 import { createDeliveryProcessor } from './delivery.processor';
 import { backoffStrategy } from './retry-policy';
 import { workerName } from './worker-name';
+import { startMaintenance } from './maintenance';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
@@ -50,6 +51,13 @@ async function main(): Promise<void> {
     worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
     return worker;
   });
+  const maintenance = await startMaintenance({
+    connection: ctx.connection,
+    prefix: config.queuePrefix,
+    retentionDays: config.worker.retentionDays,
+    events: ctx.events,
+    logger,
+  });
   const metricsServer =
     config.worker.metricsPort === undefined
       ? undefined
@@ -64,7 +72,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down: finishing running jobs');
-    await Promise.all(workers.map((w) => w.close()));
+    await Promise.all([...workers.map((w) => w.close()), maintenance.close()]);
     metricsServer?.close();
     await ctx.close();
     process.exit(0);

@@ -65,9 +65,9 @@ export class EventIntake {
       }
       const { event } = verdict;
       const id = this.options.ids.next().toString();
-      const { wishedChannel, ...rest } = event;
+      // The job keeps the event as given, less what the intake has already acted on.
+      const { wishedChannel, idempotencyKey: _inBody, ...rest } = event;
       const idempotencyKey = items[index]!.idempotencyKey;
-      delete (rest as { idempotencyKey?: string }).idempotencyKey;
       const job: EventJob = {
         v: 1,
         id,
