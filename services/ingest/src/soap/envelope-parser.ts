@@ -4,13 +4,13 @@
  * and yields a small namespace-resolved element tree whose text is entity-decoded — so the rest
  * of the layer matches elements by local name and namespace whatever prefixes the client chose.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { SaxesParser } from 'saxes';
 import { clientFault, READ_FAULT_STRING, SoapFault } from './faults';
 
 export const SOAP11_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SOAP12_ENVELOPE_NS = 'http://www.w3.org/2003/05/soap-envelope';
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
-const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 
 /** Envelope + Body + method + collection + wrapper + event + ctx leave ~56 levels to ctx data. */
 export const MAX_DEPTH = 64;
@@ -41,49 +41,26 @@ export interface ParseLimits {
   maxElements: number;
 }
 
-type Scope = ReadonlyMap<string, string>;
-type FxpNode = Record<string, unknown>;
-
-const ROOT_SCOPE: Scope = new Map([['xml', XML_NS]]);
-
-// processEntities:false — no DTD entity is ever expanded; the five predefined entities and
-// character references are decoded by `decodeEntities` below. Values stay strings
-// (parseTagValue/parseAttributeValue off): "0046…" phone numbers keep their zeros.
-// jPath:false is ~2x faster on large bodies (no path strings built per tag).
-function makeParser(maxDepth: number): XMLParser {
-  return new XMLParser({
-    preserveOrder: true, // rtEvent/batchEvent interleaving is meaningful (ids in document order)
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    processEntities: false,
-    htmlEntities: false,
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: false,
-    cdataPropName: '#cdata', // kept apart so CDATA content is not entity-decoded
-    commentPropName: false,
-    ignoreDeclaration: true,
-    ignorePiTags: true,
-    maxNestedTags: maxDepth,
-    jPath: false,
-    // Names like toString/valueOf would otherwise be renamed to __toString; our tree stores
-    // names as values, never as object keys, so they are harmless here.
-    onDangerousProperty: (name: string) => name,
-  });
-}
-
-const parsers = new Map<number, XMLParser>();
-function parserFor(maxDepth: number): XMLParser {
-  let parser = parsers.get(maxDepth);
-  if (!parser) {
-    parser = makeParser(maxDepth);
-    parsers.set(maxDepth, parser);
-  }
-  return parser;
-}
+/**
+ * What saxes binds an undeclared prefix to (through `resolvePrefix`), read back as ''. Some
+ * hand-written clients use `urn:` without declaring it; saxes would refuse that, we tolerate
+ * it as before. U+0000 cannot occur in XML, so no declared namespace can equal it.
+ */
+const UNDECLARED = '\u0000';
 
 /**
- * Parses a whole request body into its root element.
+ * ctx-mapping turns local names into JSON keys; these three can reach an object's prototype in
+ * code that copies ctx carelessly, and no Adobe payload needs them.
+ */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+const NOT_BLANK = /\S/;
+
+/**
+ * Parses a whole request body into its root element. saxes checks well-formedness, decodes the
+ * five predefined entities and character references (any other entity is an error: there is
+ * no DTD), normalises attribute whitespace and resolves namespaces; we build the tree from its
+ * events and enforce the limits as elements open, so an oversized body is abandoned early.
  * @throws SoapFault (Client) for anything the caller must fix.
  */
 export function parseXmlDocument(text: string, limits: ParseLimits = { maxDepth: MAX_DEPTH, maxElements: MAX_ELEMENTS }): XmlElement {
@@ -92,160 +69,129 @@ export function parseXmlDocument(text: string, limits: ParseLimits = { maxDepth:
 
   refuseDtd(body);
 
-  // Each element costs at least one '<'; counting them is a cheap upper bound taken before
-  // the (costlier) validation and parse.
-  let angles = 0;
-  for (let i = body.indexOf('<'); i !== -1; i = body.indexOf('<', i + 1)) angles++;
-  if (angles > limits.maxElements * 2 + 16) {
-    throw clientFault(READ_FAULT_STRING, `The request has more than ${limits.maxElements} elements.`);
-  }
+  const parser = new SaxesParser({ xmlns: true, position: true, resolvePrefix: () => UNDECLARED });
+  const open: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  let elements = 0;
 
-  // fast-xml-parser's parser is lenient (it accepts unclosed and mismatched tags), so the
-  // validator decides well-formedness and gives the position.
-  const verdict = XMLValidator.validate(body, { allowBooleanAttributes: false });
-  if (verdict !== true) {
-    const { line, col, msg } = verdict.err;
-    const where = col === undefined ? `line ${line}` : `line ${line}, column ${col}`;
-    throw clientFault(READ_FAULT_STRING, `Malformed XML at ${where}: ${msg}`);
-  }
-
-  let nodes: unknown;
-  try {
-    nodes = parserFor(limits.maxDepth).parse(body);
-  } catch (error) {
-    throw parserFault(error, limits.maxDepth);
-  }
-
-  const roots = (Array.isArray(nodes) ? (nodes as FxpNode[]) : []).filter((n) => {
-    const name = nodeName(n);
-    return name !== undefined && name !== '#text' && name !== '#cdata';
+  // Throwing from a handler stops saxes on the spot: the first error is the one reported.
+  parser.on('error', (error) => {
+    throw malformed(error.message, parser.line, parser.column, body, parser.position);
   });
-  if (roots.length !== 1) {
-    throw clientFault(READ_FAULT_STRING, `Malformed XML: expected one root element, found ${roots.length}.`);
-  }
-  const counter = { left: limits.maxElements, max: limits.maxElements };
-  return convert(roots[0]!, ROOT_SCOPE, counter);
+  parser.on('opentag', (tag) => {
+    if (++elements > limits.maxElements) {
+      throw clientFault(READ_FAULT_STRING, `The request has more than ${limits.maxElements} elements.`);
+    }
+    if (open.length >= limits.maxDepth) {
+      throw clientFault(READ_FAULT_STRING, `Elements are nested deeper than ${limits.maxDepth} levels.`);
+    }
+    refuseReservedName(tag.local);
+    const attrs: XmlAttribute[] = [];
+    for (const attr of Object.values(tag.attributes)) {
+      if (attr.uri === XMLNS_NS) continue; // a declaration, already applied by saxes
+      refuseReservedName(attr.local);
+      attrs.push({ local: attr.local, ns: attr.uri === UNDECLARED ? '' : attr.uri, value: attr.value });
+    }
+    const element: XmlElement = {
+      qname: tag.name,
+      local: tag.local,
+      ns: tag.uri === UNDECLARED ? '' : tag.uri,
+      attrs,
+      children: [],
+    };
+    if (open.length === 0) root = element;
+    else open[open.length - 1]!.children.push(element);
+    open.push(element);
+  });
+  parser.on('closetag', () => {
+    open.pop();
+  });
+  // Outside the root only whitespace can come (saxes refuses the rest).
+  parser.on('text', (chunk) => {
+    if (open.length > 0 && NOT_BLANK.test(chunk)) open[open.length - 1]!.children.push(chunk);
+  });
+  parser.on('cdata', (chunk) => {
+    open[open.length - 1]?.children.push(chunk);
+  });
+
+  parser.write(body).close();
+  // close() has failed (and thrown) unless exactly one root element was read.
+  return root!;
 }
 
 /**
  * A DTD is the only way to define entities (billion laughs) or pull external resources (XXE);
  * SOAP 1.1 forbids it in messages anyway. Refused on sight, before the parser sees the body.
- * Inside CDATA, the text is data and allowed.
+ * Inside CDATA, the text is data and allowed. One forward pass that jumps over CDATA sections:
+ * looking back for the enclosing section at each match was quadratic (a 1 MB CDATA full of
+ * "<!DOCTYPE" took over a minute).
  */
 function refuseDtd(body: string): void {
-  const pattern = /<!(?:DOCTYPE|ENTITY)/gi;
+  const pattern = /<!(?:DOCTYPE|ENTITY|\[CDATA\[)/gi;
   for (let match = pattern.exec(body); match !== null; match = pattern.exec(body)) {
-    const at = match.index;
-    const cdataOpen = body.lastIndexOf('<![CDATA[', at);
-    if (cdataOpen !== -1 && body.lastIndexOf(']]>', at) < cdataOpen) continue;
-    throw clientFault(
+    if (match[0] === '<![CDATA[') {
+      const end = body.indexOf(']]>', pattern.lastIndex);
+      if (end === -1) return; // data to the end; the parser refuses the unclosed section
+      pattern.lastIndex = end + 3;
+    } else if (match[0][2] !== '[') {
+      // (a miscased "<![cdata[" is no CDATA, and no DTD either: the parser refuses it)
+      throw clientFault(READ_FAULT_STRING, 'A DOCTYPE or ENTITY declaration is not allowed in a SOAP message.');
+    }
+  }
+}
+
+function refuseReservedName(local: string): void {
+  if (RESERVED_NAMES.has(local)) {
+    throw clientFault(READ_FAULT_STRING, `The name "${local}" is not allowed for an element or attribute.`);
+  }
+}
+
+/** saxes's message is "line:column: reason"; `position` is just past where it stopped. */
+function malformed(message: string, line: number, column: number, body: string, position: number): SoapFault {
+  // saxes reads from '&' up to the next ';', so an unescaped '&' ("fish & chips", a URL's query)
+  // surfaces later as another error, often an unclosed tag at the very end: point at the '&'.
+  const amp = strayAmpersand(body, position);
+  if (amp !== -1) {
+    const at = `line ${countLines(body, amp)}, column ${amp - body.lastIndexOf('\n', amp - 1)}`;
+    return clientFault(READ_FAULT_STRING, `Malformed XML at ${at}: '&' starts no entity or character reference (write '&amp;').`);
+  }
+  // The marker can show in a message ("duplicate attribute: {\0}x") and is not valid in XML.
+  const reason = message.slice(message.indexOf(': ') + 2).replace(/\u0000/g, '');
+  const where = `line ${line}, column ${column}`;
+  if (reason === 'undefined entity.' || reason === 'malformed character entity.') {
+    // saxes does not say which reference: it is the one that ends just before `position`.
+    const whole = body.slice(body.lastIndexOf('&', position - 1), position);
+    const ref = whole.length <= 64 ? whole : `${whole.slice(0, 60)}…`; // a name may be any length
+    return clientFault(
       READ_FAULT_STRING,
-      'A DOCTYPE or ENTITY declaration is not allowed in a SOAP message.',
+      reason === 'undefined entity.'
+        ? `Undefined entity '${ref}' at ${where} (only XML's predefined entities are allowed).`
+        : `Invalid character reference '${ref}' at ${where}.`,
     );
   }
+  return clientFault(READ_FAULT_STRING, `Malformed XML at ${where}: ${reason}`);
 }
 
-function parserFault(error: unknown, maxDepth: number): SoapFault {
-  const message = error instanceof Error ? error.message : '';
-  if (/nested tags/i.test(message)) {
-    return clientFault(READ_FAULT_STRING, `Elements are nested deeper than ${maxDepth} levels.`);
+/** Where the sections whose content is plain data ('&' included) end. */
+const DATA_SECTION_END: Readonly<Record<string, string>> = { '<![CDATA[': ']]>', '<!--': '-->', '<?': '?>' };
+
+/** The first '&' before `end` that starts no reference, outside those sections; -1 if none. */
+function strayAmpersand(body: string, end: number): number {
+  const pattern = /<!\[CDATA\[|<!--|<\?|&(?!(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9a-fA-F]+);)/g;
+  for (let match = pattern.exec(body); match !== null && match.index < end; match = pattern.exec(body)) {
+    if (match[0] === '&') return match.index;
+    const close = DATA_SECTION_END[match[0]]!;
+    const after = body.indexOf(close, pattern.lastIndex);
+    if (after === -1) break;
+    pattern.lastIndex = after + close.length;
   }
-  const reserved = /Invalid \w+: "([^"]{1,64})" is a reserved/.exec(message);
-  if (reserved) {
-    return clientFault(READ_FAULT_STRING, `The name "${reserved[1]}" is not allowed for an element or attribute.`);
-  }
-  return clientFault(READ_FAULT_STRING, 'Malformed XML.');
+  return -1;
 }
 
-function nodeName(node: FxpNode): string | undefined {
-  for (const key in node) if (key !== ':@') return key;
-  return undefined;
-}
-
-const NOT_BLANK = /\S/;
-
-// Hot path (a 1,000-event call has ~15,000 elements): no tuples, no trimmed copies.
-function convert(node: FxpNode, parentScope: Scope, counter: { left: number; max: number }): XmlElement {
-  if (--counter.left < 0) throw clientFault(READ_FAULT_STRING, `The request has more than ${counter.max} elements.`);
-  const qname = nodeName(node)!;
-  const rawAttrs = node[':@'] as Record<string, string> | undefined;
-
-  let scope = parentScope;
-  const attrs: XmlAttribute[] = [];
-  if (rawAttrs !== undefined) {
-    for (const name in rawAttrs) {
-      if (name === 'xmlns' || name.startsWith('xmlns:')) {
-        if (scope === parentScope) scope = new Map(parentScope);
-        (scope as Map<string, string>).set(name === 'xmlns' ? '' : name.slice(6), rawAttrs[name]!);
-      }
-    }
-    for (const name in rawAttrs) {
-      if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
-      const colon = name.indexOf(':');
-      attrs.push({
-        local: colon === -1 ? name : name.slice(colon + 1),
-        ns: colon === -1 ? '' : (scope.get(name.slice(0, colon)) ?? ''),
-        value: decodeEntities(normalizeAttribute(rawAttrs[name]!)),
-      });
-    }
-  }
-
-  const children: (XmlElement | string)[] = [];
-  const content = node[qname];
-  if (Array.isArray(content)) {
-    for (let i = 0; i < content.length; i++) {
-      const child = content[i] as FxpNode;
-      const text = child['#text'];
-      if (text !== undefined) {
-        if (typeof text === 'string' && NOT_BLANK.test(text)) children.push(decodeEntities(text));
-        continue;
-      }
-      const cdata = child['#cdata'];
-      if (cdata !== undefined) {
-        if (Array.isArray(cdata)) {
-          for (const part of cdata as FxpNode[]) {
-            const raw = part['#text'];
-            if (typeof raw === 'string') children.push(raw);
-          }
-        }
-        continue;
-      }
-      children.push(convert(child, scope, counter));
-    }
-  }
-  const colon = qname.indexOf(':');
-  return {
-    qname,
-    local: colon === -1 ? qname : qname.slice(colon + 1),
-    ns: scope.get(colon === -1 ? '' : qname.slice(0, colon)) ?? '',
-    attrs,
-    children,
-  };
-}
-
-/** XML attribute-value normalisation: literal tabs and newlines read as spaces. */
-function normalizeAttribute(value: string): string {
-  return /[\t\n\r]/.test(value) ? value.replace(/\r\n|[\t\n\r]/g, ' ') : value;
-}
-
-const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-/** The five predefined entities and character references; any other entity is an error (no DTD). */
-export function decodeEntities(text: string): string {
-  if (text.indexOf('&') === -1) return text;
-  return text.replace(/&(#[0-9]{1,8}|#x[0-9a-fA-F]{1,7}|[A-Za-z_:][\w.:-]{0,63});/g, (_match, ref: string) => {
-    if (ref.charCodeAt(0) !== 0x23 /* # */) {
-      const value = PREDEFINED[ref];
-      if (value === undefined) throw clientFault(READ_FAULT_STRING, `Undefined entity '&${ref};' (only XML's predefined entities are allowed).`);
-      return value;
-    }
-    const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-    const allowed =
-      code === 0x9 || code === 0xa || code === 0xd ||
-      (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
-    if (!allowed) throw clientFault(READ_FAULT_STRING, `Invalid character reference '&${ref};'.`);
-    return String.fromCodePoint(code);
-  });
+function countLines(text: string, end: number): number {
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) lines++;
+  return lines;
 }
 
 // ---- small helpers the rest of the layer reads the tree with ----
