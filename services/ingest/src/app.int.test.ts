@@ -83,3 +83,53 @@ test('the dashboard asks browsers for the admin key and serves it to admins', as
   expect(page.statusCode).toBe(200);
   expect(page.body).toMatch(/<html/i);
 });
+
+describe('with Redis unreachable', () => {
+  let downCtx: IngestContext;
+  let downApp: Awaited<ReturnType<typeof buildApp>>;
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://127.0.0.1:1',
+      QUEUE_PREFIX: `down-${randomBytes(4).toString('hex')}`,
+      MC_ADMIN_KEY: ADMIN,
+      SMTP_URL: 'smtp://127.0.0.1:1',
+    });
+    const logger = createLogger({ name: 'test', level: 'silent' });
+    const metrics = createIngestMetrics();
+    downCtx = await createIngestContext(config, logger, metrics);
+    downApp = await buildApp({ ctx: downCtx, logger, metrics });
+    await downApp.inject({
+      method: 'POST',
+      url: '/v1/event-types',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: { key: 'DOWN', label: 'down' },
+    });
+  });
+  afterAll(async () => {
+    await downApp?.close();
+    await downCtx?.close();
+  });
+
+  test('an event is answered 503, never 202, and readyz says Redis is down', async () => {
+    const response = await downApp.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: { type: 'DOWN', email: 'a@example.com' },
+    });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ status: 503, detail: expect.stringMatching(/nothing was stored/) });
+    const batch = await downApp.inject({
+      method: 'POST',
+      url: '/v1/events/batch',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: { events: [{ type: 'DOWN', email: 'a@example.com' }] },
+    });
+    expect(batch.statusCode).toBe(503);
+    const ready = await downApp.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ redis: 'down', postgres: 'up' });
+  });
+});

@@ -58,7 +58,13 @@ export async function createIngestContext(
   await redis.connect().catch((error) => logger.warn({ err: error }, 'redis not reachable at start-up'));
 
   const queues = Object.fromEntries(
-    LANES.map((lane) => [lane, new Queue(QUEUE_NAMES[lane], { connection: redis, prefix: config.queuePrefix })]),
+    LANES.map((lane) => {
+      const queue = new Queue(QUEUE_NAMES[lane], { connection: redis, prefix: config.queuePrefix });
+      // Without a listener BullMQ prints connection errors itself; the connection's own
+      // handler above already logs them.
+      queue.on('error', () => undefined);
+      return [lane, queue];
+    }),
   ) as Record<Lane, Queue>;
 
   const eventTypes = new EventTypesRepository(prisma);

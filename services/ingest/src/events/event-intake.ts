@@ -21,6 +21,8 @@ import { makeProblem } from '../http/problems';
 import type { EventTypeCatalog } from './event-type-catalog';
 
 const checkShape = TypeCompiler.Compile(BatchEventInput);
+/** ioredis states in which the connection was lost (as opposed to not yet made). */
+const LOST: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
 
 export interface IntakeItem {
   /** Unvalidated: the intake checks the shape itself so batch items fail one by one. */
@@ -39,6 +41,8 @@ export interface IntakeOptions {
   idempotencyTtlSeconds: number;
   /** Send attempts per channel (the worker retries transient failures up to this). */
   attempts: Readonly<Record<Channel, number>>;
+  /** How long an enqueue may take before the caller is answered 503. @defaultValue 5000 */
+  enqueueTimeoutMs?: number;
   /** Told why an enqueue failed (the caller only hears "unavailable"). */
   onEnqueueError?: (error: unknown) => void;
   /** Called with the number of events stored, for metrics. */
@@ -93,10 +97,14 @@ export class EventIntake {
           data: job,
           opts: { jobId: eventJobId(job.id), delay, attempts: this.options.attempts[job.channel], backoff: { type: 'jittered' } },
         }));
-        // One event: a plain add, which skips addBulk's transaction (measurably cheaper per request).
+        // BullMQ waits for a lost connection to come back; the caller gets a 503 instead, at once
+        // when the connection is known to be down, else after the timeout.
+        if (LOST.has(this.options.redis.status)) throw new Error(`redis connection is ${this.options.redis.status}`);
         const queue = this.options.queues[lane];
-        if (jobs.length === 1) await queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
-        else await queue.addBulk(jobs);
+        // One event: a plain add, which skips addBulk's transaction (measurably cheaper per request).
+        const stored: Promise<unknown> =
+          jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
+        await withTimeout(stored, this.options.enqueueTimeoutMs ?? 5000);
       } catch (error) {
         this.options.onEnqueueError?.(error);
         await this.releaseIdempotencyKeys(fresh);
@@ -203,4 +211,12 @@ export class EventIntake {
     const digest = createHash('sha256').update(scope).update('\0').update(key).digest('hex');
     return `${this.options.keyPrefix}:idem:${digest}`;
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`enqueue took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
