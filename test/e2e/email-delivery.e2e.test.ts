@@ -218,6 +218,13 @@ test('keys and scopes are enforced on every route', async () => {
   expect((await push(event({ email: 'newkey@example.com' }))).status).toBe(202);
   expect((await system.api('POST', '/v1/events', event({ email: 'newkey@example.com' }), created.body.key)).status).toBe(202);
   expect((await system.api('GET', '/v1/templates', undefined, created.body.key)).status).toBe(403);
+  const listed = await system.api('GET', '/v1/api-keys');
+  const stored = listed.body.items.find((k: { id: number }) => k.id === created.body.id);
+  expect(stored).toMatchObject({ name: 'shop', scopes: ['events:write'], lastUsedAt: expect.any(String) });
+  expect(JSON.stringify(listed.body)).not.toContain(created.body.key);
+  expect((await system.api('DELETE', `/v1/api-keys/${created.body.id}`)).status).toBe(204);
+  expect((await system.api('GET', '/v1/api-keys')).body.items.find((k: { id: number }) => k.id === created.body.id).revokedAt).toEqual(expect.any(String));
+  expect((await system.api('POST', '/v1/events', event({ email: 'newkey@example.com' }), created.body.key)).status).toBe(401);
 });
 
 test('unknown event ids are 404', async () => {

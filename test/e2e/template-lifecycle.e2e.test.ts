@@ -110,6 +110,8 @@ test('a proof reaches the SMTP sink marked as a proof, and is not an event deliv
 
   const explicit = await system.api('POST', `/v1/templates/${id}/test`, { to: ['seed2@example.com'], ctx: { firstName: 'Other' } });
   expect(explicit.body.results[0].status).toBe('sent');
+  const proofs = await system.api('GET', `/v1/templates/${id}/proofs`);
+  expect(proofs.body.items.map((p: { to: string[] }) => p.to)).toEqual([['seed2@example.com'], ['seed1@example.com']]);
   const events = await system.api('GET', '/v1/events?type=WELCOME', undefined, system.ingestKey);
   expect(events.body.items).toHaveLength(0);
 

@@ -107,6 +107,7 @@ export async function createIngestContext(
       adminKey: config.adminKey,
       ingestKey: config.ingestKey,
       findActiveByHash: (hash) => apiKeys.findActiveByHash(hash),
+      touch: (id) => apiKeys.touch(id),
     }),
     async announceTemplateChange(change) {
       await redis.publish(`${config.queuePrefix}:${TEMPLATE_CHANGES_CHANNEL}`, JSON.stringify(change));

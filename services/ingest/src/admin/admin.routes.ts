@@ -70,6 +70,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = as
     { config: { auth: 'admin' }, schema: { tags: ['api keys'], summary: 'Revoke a key', params: Type.Object({ id: Type.Integer() }) } },
     async (request, reply) => {
       await ctx.apiKeys.revoke(request.params.id);
+      ctx.keys.invalidate();
       return reply.code(204).send();
     },
   );

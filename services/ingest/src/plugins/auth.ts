@@ -28,6 +28,8 @@ declare module 'fastify' {
 
 export interface KeyStore {
   verify(key: string): Promise<Principal | undefined>;
+  /** Forgets cached lookups (after a revocation here; other replicas follow within the cache period). */
+  invalidate(): void;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
@@ -36,6 +38,8 @@ export function createKeyStore(options: {
   adminKey?: string;
   ingestKey?: string;
   findActiveByHash(hash: string): Promise<{ id: number; scopes: string[] } | undefined>;
+  /** Records that a stored key was used (called at most once per key per cache period). */
+  touch?(id: number): Promise<void>;
   cacheMs?: number;
 }): KeyStore {
   const bootstrap: { hash: Buffer; principal: Principal }[] = [];
@@ -55,9 +59,13 @@ export function createKeyStore(options: {
       if (hit && Date.now() - hit.at < cacheMs) return hit.principal;
       const row = await options.findActiveByHash(hex);
       const principal = row ? { id: `key:${row.id}`, scopes: row.scopes } : undefined;
+      if (row) void options.touch?.(row.id).catch(() => undefined); // lastUsedAt is informational
       if (cache.size > 10_000) cache.clear();
       cache.set(hex, { at: Date.now(), principal });
       return principal;
+    },
+    invalidate() {
+      cache.clear();
     },
   };
 }

@@ -62,7 +62,7 @@ async function makeHarness(
   });
   const app = fastify();
   // As in app.ts: the service-wide API-key hook sits in front of every route.
-  if (serviceAuth) registerAuth(app, { verify: async () => undefined });
+  if (serviceAuth) registerAuth(app, { verify: async () => undefined, invalidate: () => undefined });
   await app.register(soapRoutes, {
     intake,
     verifyApiKey: async (key) => (key === API_KEY ? { id: 'key-1', scopes: ['events:write'] } : undefined),

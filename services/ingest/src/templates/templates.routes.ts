@@ -220,6 +220,36 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
   );
 
   app.get(
+    '/v1/templates/:id/proofs',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags,
+        summary: 'Proofs sent of this template, newest first',
+        params: TemplateIdParams,
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                to: Type.Array(Type.String()),
+                provider: Type.String(),
+                providerMessageId: Type.Union([Type.String(), Type.Null()]),
+                error: Type.Union([Type.String(), Type.Null()]),
+                createdAt: Type.String({ format: 'date-time' }),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      await ctx.templates.get(request.params.id);
+      const proofs = await ctx.proofs.listForTemplate(request.params.id);
+      return { items: proofs.map((p) => ({ ...p, createdAt: p.createdAt.toISOString() })) };
+    },
+  );
+
+  app.get(
     '/v1/templates/:id/versions',
     {
       config: { auth: 'admin' },
