@@ -74,6 +74,8 @@ export interface Config {
     bodyLimitBytes: number;
     /** How long an Idempotency-Key is remembered. @defaultValue 86400 */
     idempotencyTtlSeconds: number;
+    /** Events per second one API key may push (across replicas, via Redis); unset → unlimited. */
+    ratePerKey?: number;
   };
 }
 
@@ -236,6 +238,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ingest: {
       bodyLimitBytes: int('BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       idempotencyTtlSeconds: int('IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 30 * 86_400),
+      ratePerKey: optionalInt('INGEST_RATE_PER_KEY', 1, 10_000_000),
     },
   };
   return deepFreeze(config);

@@ -133,3 +133,58 @@ describe('with Redis unreachable', () => {
     expect(ready.json()).toMatchObject({ redis: 'down', postgres: 'up' });
   });
 });
+
+describe('with a per-key ingest rate', () => {
+  let limitedCtx: IngestContext;
+  let limitedApp: Awaited<ReturnType<typeof buildApp>>;
+  const prefix = `rate-${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      MC_ADMIN_KEY: ADMIN,
+      SMTP_URL: 'smtp://127.0.0.1:1',
+      INGEST_RATE_PER_KEY: '5',
+    });
+    const logger = createLogger({ name: 'test', level: 'silent' });
+    const metrics = createIngestMetrics();
+    limitedCtx = await createIngestContext(config, logger, metrics);
+    limitedApp = await buildApp({ ctx: limitedCtx, logger, metrics });
+    await limitedApp.inject({
+      method: 'POST',
+      url: '/v1/event-types',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: { key: 'RATED', label: 'rated' },
+    });
+  });
+  afterAll(async () => {
+    await limitedApp?.close();
+    if (limitedCtx) {
+      for (const queue of Object.values(limitedCtx.queues)) await queue.obliterate({ force: true });
+      const keys = await limitedCtx.redis.keys(`${prefix}:*`);
+      if (keys.length) await limitedCtx.redis.del(...keys);
+      await limitedCtx.close();
+    }
+  });
+
+  test('over the rate an API key gets 429 with Retry-After, and nothing of that request is stored', async () => {
+    // Start at the top of a second so the window does not roll over mid-test.
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+    const post = (payload: unknown, url = '/v1/events') =>
+      limitedApp.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'application/json' }, payload });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await post({ type: 'RATED', email: `a${i}@example.com` })).statusCode);
+    expect(statuses).toEqual([202, 202, 202, 202, 202]);
+    const refused = await post({ type: 'RATED', email: 'over@example.com' });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json()).toMatchObject({ status: 429, detail: expect.stringMatching(/5 events per second/) });
+    const batch = await post({ events: [{ type: 'RATED', email: 'b@example.com' }] }, '/v1/events/batch');
+    expect(batch.statusCode).toBe(429);
+    const counts = await limitedCtx.queues.realtime.getJobCounts('waiting', 'delayed');
+    expect(counts.waiting + counts.delayed).toBe(5);
+    expect(await limitedCtx.queues.batch.count()).toBe(0);
+  });
+});

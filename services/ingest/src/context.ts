@@ -84,6 +84,7 @@ export async function createIngestContext(
       sms: config.worker.retry.sms.attempts,
       push: config.worker.retry.push.attempts,
     },
+    ratePerScope: config.ingest.ratePerKey,
     onEnqueueError: (error) => logger.error({ err: error }, 'enqueue failed; answered unavailable'),
     onAccepted: (lane, count) => metrics?.eventsAccepted.inc({ lane }, count),
   });

@@ -41,6 +41,8 @@ export interface IntakeOptions {
   idempotencyTtlSeconds: number;
   /** Send attempts per channel (the worker retries transient failures up to this). */
   attempts: Readonly<Record<Channel, number>>;
+  /** Events per second one caller (scope) may push; undefined → unlimited. */
+  ratePerScope?: number;
   /** How long an enqueue may take before the caller is answered 503. @defaultValue 5000 */
   enqueueTimeoutMs?: number;
   /** Told why an enqueue failed (the caller only hears "unavailable"). */
@@ -57,6 +59,7 @@ export class EventIntake {
    * @throws DomainError('unavailable') when the queue cannot be reached: nothing was stored.
    */
   async accept(items: readonly IntakeItem[], lane: Lane, scope: string): Promise<IntakeResult[]> {
+    await this.checkRate(scope, items.length);
     const results: IntakeResult[] = new Array(items.length);
     const jobs: { index: number; job: EventJob; delay: number; idemKey?: string }[] = [];
     const now = Date.now();
@@ -167,6 +170,27 @@ export class EventIntake {
       };
     }
     return { ok: true, event };
+  }
+
+  /**
+   * A fixed one-second window per caller, counted in Redis so all ingest replicas share it.
+   * Whole requests are refused (429), so a batch is never half-accepted for being too fast.
+   */
+  private async checkRate(scope: string, count: number): Promise<void> {
+    const limit = this.options.ratePerScope;
+    if (limit === undefined) return;
+    const second = Math.floor(Date.now() / 1000);
+    const key = `${this.options.keyPrefix}:ingest-rate:${createHash('sha256').update(scope).digest('hex').slice(0, 16)}:${second}`;
+    let used: number;
+    try {
+      const replies = await this.options.redis.multi().incrby(key, count).expire(key, 2).exec();
+      used = Number(replies?.[0]?.[1]);
+    } catch {
+      throw new DomainError('unavailable', 'The event queue is unreachable; nothing was stored. Retry later.');
+    }
+    if (used > limit) {
+      throw new DomainError('rate_limited', `This API key may push ${limit} events per second; retry after 1 s. Nothing was stored.`);
+    }
   }
 
   /** SET NX per key: the first caller claims it; a repeat gets the first event's id back. */

@@ -39,6 +39,7 @@ async function makeHarness(
   overrides: Partial<SoapPluginOptions> = {},
   redisOptions?: { port: number },
   serviceAuth = false,
+  ratePerScope?: number,
 ): Promise<Harness> {
   const prefix = `soaptest-${randomUUID()}`;
   const redis = redisOptions
@@ -59,6 +60,7 @@ async function makeHarness(
     keyPrefix: prefix,
     idempotencyTtlSeconds: 60,
     attempts: { email: 3, sms: 3, push: 3 },
+    ...(ratePerScope ? { ratePerScope } : {}),
   });
   const app = fastify();
   // As in app.ts: the service-wide API-key hook sits in front of every route.
@@ -324,6 +326,22 @@ describe('behind the service-wide auth hook (plugins/auth.ts)', () => {
       expect(faultCode(bad.body)).toBe('SOAP-ENV:Client');
       const wsdl = await h.app.inject({ method: 'GET', url: '/nl/jsp/schemawsdl.jsp?schema=nms:rtEvent' });
       expect(wsdl.statusCode).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('over the per-key ingest rate', () => {
+  it('answers a Client fault saying so, and stores nothing', async () => {
+    const h = await makeHarness({}, undefined, false, 1);
+    try {
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+      expect((await post(h.app, pushEvent('mc/s3cret', SAMPLE_EVENT))).statusCode).toBe(200);
+      const res = await post(h.app, pushEvent('mc/s3cret', SAMPLE_EVENT));
+      expect(res.statusCode).toBe(500);
+      expect(faultCode(res.body)).toBe('SOAP-ENV:Client');
+      expect(faultDetail(res.body)).toMatch(/1 events per second/);
     } finally {
       await h.close();
     }

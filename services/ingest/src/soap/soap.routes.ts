@@ -94,6 +94,7 @@ export const soapRoutes: FastifyPluginAsync<SoapPluginOptions> = async (app, opt
     let fault: SoapFault;
     if (error instanceof SoapFault) fault = error;
     else if (isUnavailable(error)) fault = new SoapFault('Server', 'The service is temporarily unavailable.', UNAVAILABLE_DETAIL);
+    else if (isDomainError(error, 'rate_limited')) fault = new SoapFault('Client', 'Rate limit exceeded.', (error as Error).message);
     else {
       const framework = faultFromFrameworkError(error, bodyLimit);
       if (framework) fault = framework;
@@ -286,11 +287,15 @@ function listProblems(problems: readonly string[]): string {
 }
 
 function isUnavailable(error: unknown): boolean {
+  return isDomainError(error, 'unavailable');
+}
+
+function isDomainError(error: unknown, code: string): boolean {
   return (
     typeof error === 'object' &&
     error !== null &&
     (error as { name?: unknown }).name === 'DomainError' &&
-    (error as { code?: unknown }).code === 'unavailable'
+    (error as { code?: unknown }).code === code
   );
 }
 
