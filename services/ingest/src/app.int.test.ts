@@ -13,32 +13,45 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.
 const ADMIN = `admin-${randomBytes(8).toString('hex')}`;
 
 let db: TestSchema;
-let ctx: IngestContext;
 let app: Awaited<ReturnType<typeof buildApp>>;
+let stopMain: () => Promise<void>;
 
-beforeAll(async () => {
-  db = await createTestSchema(DATABASE_URL);
+/** The app on the test's schema and a queue prefix of its own; `stop` removes its Redis keys. */
+async function startApp(env: Record<string, string | undefined> = {}) {
+  const prefix = `app-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
     DATABASE_URL: db.url,
     REDIS_URL: process.env.REDIS_URL,
-    QUEUE_PREFIX: `app-${randomBytes(4).toString('hex')}`,
+    QUEUE_PREFIX: prefix,
     MC_ADMIN_KEY: ADMIN,
-    BODY_LIMIT_BYTES: '4096',
     SMTP_URL: 'smtp://127.0.0.1:1',
-    LOG_LEVEL: 'silent',
+    ...env,
   });
   const logger = createLogger({ name: 'test', level: 'silent' });
   const metrics = createIngestMetrics();
-  ctx = await createIngestContext(config, logger, metrics);
-  app = await buildApp({ ctx, logger, metrics });
+  const ctx = await createIngestContext(config, logger, metrics);
+  const started = await buildApp({ ctx, logger, metrics });
+  return {
+    ctx,
+    app: started,
+    async stop() {
+      await started.close();
+      if (ctx.redis.status === 'ready') {
+        const keys = await ctx.redis.keys(`${prefix}:*`);
+        if (keys.length) await ctx.redis.del(...keys);
+      }
+      await ctx.close();
+    },
+  };
+}
+
+beforeAll(async () => {
+  db = await createTestSchema(DATABASE_URL);
+  ({ app, stop: stopMain } = await startApp({ BODY_LIMIT_BYTES: '4096' }));
 });
 
 afterAll(async () => {
-  await app?.close();
-  if (ctx) {
-    for (const queue of Object.values(ctx.queues)) await queue.obliterate({ force: true });
-    await ctx.close();
-  }
+  await stopMain?.();
   await db?.drop();
 });
 
@@ -85,21 +98,11 @@ test('the dashboard asks browsers for the admin key and serves it to admins', as
 });
 
 describe('with Redis unreachable', () => {
-  let downCtx: IngestContext;
   let downApp: Awaited<ReturnType<typeof buildApp>>;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    const config = loadConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL: 'redis://127.0.0.1:1',
-      QUEUE_PREFIX: `down-${randomBytes(4).toString('hex')}`,
-      MC_ADMIN_KEY: ADMIN,
-      SMTP_URL: 'smtp://127.0.0.1:1',
-    });
-    const logger = createLogger({ name: 'test', level: 'silent' });
-    const metrics = createIngestMetrics();
-    downCtx = await createIngestContext(config, logger, metrics);
-    downApp = await buildApp({ ctx: downCtx, logger, metrics });
+    ({ app: downApp, stop } = await startApp({ REDIS_URL: 'redis://127.0.0.1:1' }));
     await downApp.inject({
       method: 'POST',
       url: '/v1/event-types',
@@ -108,8 +111,7 @@ describe('with Redis unreachable', () => {
     });
   });
   afterAll(async () => {
-    await downApp?.close();
-    await downCtx?.close();
+    await stop?.();
   });
 
   test('an event is answered 503, never 202, and readyz says Redis is down', async () => {
@@ -137,21 +139,10 @@ describe('with Redis unreachable', () => {
 describe('with a per-key ingest rate', () => {
   let limitedCtx: IngestContext;
   let limitedApp: Awaited<ReturnType<typeof buildApp>>;
-  const prefix = `rate-${randomBytes(4).toString('hex')}`;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    const config = loadConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      MC_ADMIN_KEY: ADMIN,
-      SMTP_URL: 'smtp://127.0.0.1:1',
-      INGEST_RATE_PER_KEY: '5',
-    });
-    const logger = createLogger({ name: 'test', level: 'silent' });
-    const metrics = createIngestMetrics();
-    limitedCtx = await createIngestContext(config, logger, metrics);
-    limitedApp = await buildApp({ ctx: limitedCtx, logger, metrics });
+    ({ ctx: limitedCtx, app: limitedApp, stop } = await startApp({ INGEST_RATE_PER_KEY: '5' }));
     await limitedApp.inject({
       method: 'POST',
       url: '/v1/event-types',
@@ -160,13 +151,7 @@ describe('with a per-key ingest rate', () => {
     });
   });
   afterAll(async () => {
-    await limitedApp?.close();
-    if (limitedCtx) {
-      for (const queue of Object.values(limitedCtx.queues)) await queue.obliterate({ force: true });
-      const keys = await limitedCtx.redis.keys(`${prefix}:*`);
-      if (keys.length) await limitedCtx.redis.del(...keys);
-      await limitedCtx.close();
-    }
+    await stop?.();
   });
 
   test('over the rate an API key gets 429 with Retry-After, and nothing of that request is stored', async () => {
