@@ -20,7 +20,13 @@ export type SendOutcome =
   /** The provider refused this message for good; retrying gets the same answer. */
   | { kind: 'permanent'; provider: string; error: string }
   /** The address does not exist (any more); never retry, and suppress the address. */
-  | { kind: 'address-invalid'; provider: string; error: string };
+  | { kind: 'address-invalid'; provider: string; error: string }
+  /**
+   * Not attempted: the provider, or the remote the message is for, is on hold (a rate limit, a
+   * Retry-After, an open circuit). Nothing was sent; the job waits `retryAfterMs` as a delayed
+   * job and the wait does not count as an attempt.
+   */
+  | { kind: 'held'; provider: string; error: string; retryAfterMs: number };
 
 export type SendOutcomeKind = SendOutcome['kind'];
 

@@ -198,6 +198,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
           templateVersionId,
           attempt: attempt('failed'),
         });
+      case 'held':
       case 'transient':
       case 'rate-limited': {
         const decision = decideRetry({
