@@ -52,4 +52,31 @@ describe('loadConfig', () => {
     expect(loadConfig({ MC_ADMIN_KEY: DEV_ADMIN_KEY }).adminKey).toBe(DEV_ADMIN_KEY);
     expect(() => loadConfig({ MC_ADMIN_KEY: DEV_ADMIN_KEY, HOST: '0.0.0.0' })).toThrow(/loopback/);
   });
+
+  describe('TRUST_PROXY', () => {
+    it.each([
+      [undefined, false],
+      ['false', false],
+      ['0', false],
+      ['true', true],
+      ['TRUE', true],
+      ['2', 2],
+      ['10.0.0.1', ['10.0.0.1']],
+      ['10.0.0.0/8, 192.168.1.1 ,fd00::/8,loopback', ['10.0.0.0/8', '192.168.1.1', 'fd00::/8', 'loopback']],
+    ])('reads %p as %p (off by default)', (raw, expected) => {
+      expect(loadConfig({ TRUST_PROXY: raw }).ingest.trustProxy).toEqual(expected);
+    });
+
+    it.each(['yes', '10.0.0.0/33', '10.0.0', 'proxy.internal', '10.0.0.1/8/1', '::1/129', '101', ','])('refuses %p naming TRUST_PROXY', (raw) => {
+      expect(() => loadConfig({ TRUST_PROXY: raw })).toThrow(/^TRUST_PROXY: /);
+    });
+  });
+
+  it('reads AUTH_FAILURE_LIMIT: 60 by default, 0 disables, negative or fractional refused', () => {
+    expect(loadConfig({}).ingest.authFailureLimit).toBe(60);
+    expect(loadConfig({ AUTH_FAILURE_LIMIT: '0' }).ingest.authFailureLimit).toBe(0);
+    expect(loadConfig({ AUTH_FAILURE_LIMIT: '5' }).ingest.authFailureLimit).toBe(5);
+    expect(() => loadConfig({ AUTH_FAILURE_LIMIT: '-1' })).toThrow(/^AUTH_FAILURE_LIMIT: /);
+    expect(() => loadConfig({ AUTH_FAILURE_LIMIT: '1.5' })).toThrow(/^AUTH_FAILURE_LIMIT: /);
+  });
 });

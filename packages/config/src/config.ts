@@ -3,6 +3,7 @@
  * start-up and returns a frozen object; a bad value stops the process with a message naming
  * the variable, rather than failing later on the hot path.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export interface SmtpConfig {
@@ -76,6 +77,15 @@ export interface Config {
     idempotencyTtlSeconds: number;
     /** Events per second one API key may push (across replicas, via Redis); unset → unlimited. */
     ratePerKey?: number;
+    /**
+     * Which proxies' `X-Forwarded-*` headers to believe for the client address (TRUST_PROXY),
+     * in Fastify's `trustProxy` terms: `false` (the socket's peer is the client), `true` (any),
+     * a hop count, or proxy addresses/CIDRs. @defaultValue false
+     */
+    trustProxy: boolean | number | readonly string[];
+    /** Failed authentications per minute per client address before 429; 0 = no limit.
+     * AUTH_FAILURE_LIMIT. @defaultValue 60 */
+    authFailureLimit: number;
   };
 }
 
@@ -239,9 +249,44 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       bodyLimitBytes: int('BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       idempotencyTtlSeconds: int('IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 30 * 86_400),
       ratePerKey: optionalInt('INGEST_RATE_PER_KEY', 1, 10_000_000),
+      trustProxy: parseTrustProxy(read('TRUST_PROXY')),
+      authFailureLimit: int('AUTH_FAILURE_LIMIT', 60, 0, 1_000_000),
     },
   };
   return deepFreeze(config);
+}
+
+// proxy-addr's names for address ranges, accepted by Fastify's trustProxy list.
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * TRUST_PROXY: unset/`false` → off; `true` → every hop; an integer → that many hops; otherwise
+ * comma-separated addresses, CIDRs (`10.0.0.0/8`, `fd00::/8`) or proxy-addr range names.
+ */
+function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
+  if (raw === undefined || raw.toLowerCase() === 'false') return false;
+  if (raw.toLowerCase() === 'true') return true;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 100) throw new ConfigError('TRUST_PROXY', `a hop count must be at most 100, got ${raw}`);
+    return hops === 0 ? false : hops;
+  }
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.includes(entry)) continue;
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !bitsOk || extra !== undefined) {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `expected true, false, a hop count, or comma-separated proxy addresses/CIDRs; "${entry}" is none of these`,
+      );
+    }
+  }
+  if (entries.length === 0) throw new ConfigError('TRUST_PROXY', 'lists no proxy address');
+  return entries;
 }
 
 export function isLoopback(host: string): boolean {

@@ -21,6 +21,16 @@ export type {
 export { DEFAULT_DATABASE_URL, schemaOf, withSchema } from './connection';
 export { applyMigrations, DEFAULT_MIGRATIONS_DIR } from './migrate';
 export type { ApplyMigrationsOptions } from './migrate';
+export {
+  shippedMigrations,
+  appliedMigrations,
+  compareMigrations,
+  migrationStatus,
+  describeMissingMigrations,
+  requireMigrations,
+  MigrationsMissingError,
+} from './migration-status';
+export type { MigrationStatus, SqlQuery, RequireMigrationsOptions } from './migration-status';
 
 // Test support: an isolated, migrated schema per test file
 export { createTestSchema } from './test-database';
