@@ -30,13 +30,15 @@ export async function buildApp({ ctx, logger, metrics }: AppOptions) {
     bodyLimit: ctx.config.ingest.bodyLimitBytes,
     // Reject unknown fields by name instead of silently dropping them, and report every fault.
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array' } },
-    trustProxy: true,
+    // Off unless TRUST_PROXY names the proxies in front: otherwise any client could pick the
+    // address that logs show and that failed authentications are counted against.
+    trustProxy: trustProxyOption(ctx.config.ingest.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The JSON API takes JSON only: without this, text/plain bodies would reach validation.
   app.removeContentTypeParser('text/plain');
   registerErrorHandling(app);
-  registerAuth(app, ctx.keys);
+  registerAuth(app, { keys: ctx.keys, failures: ctx.authFailures });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
@@ -78,4 +80,16 @@ export async function buildApp({ ctx, logger, metrics }: AppOptions) {
   });
 
   return app;
+}
+
+/**
+ * TRUST_PROXY as Fastify's trustProxy. A hop count becomes a function trusting that many hops
+ * nearest the socket: Fastify 5.12 reads a bare number as "trust nothing" (it cannot check the
+ * peer), and a hop count is for deployments where only the proxies can reach the service.
+ * A list is copied, as the config is frozen.
+ */
+export function trustProxyOption(value: boolean | number | readonly string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return [...value];
 }

@@ -23,6 +23,7 @@ import type { Logger, IngestMetrics } from '@mc/observability';
 import { createEventTypeCatalog, type EventTypeCatalog } from './events/event-type-catalog';
 import { EventIntake } from './events/event-intake';
 import { createKeyStore, type KeyStore } from './plugins/auth';
+import { AuthFailureThrottle } from './plugins/auth-failure-throttle';
 
 export interface IngestContext {
   config: Readonly<Config>;
@@ -40,6 +41,8 @@ export interface IngestContext {
   catalog: EventTypeCatalog;
   intake: EventIntake;
   keys: KeyStore;
+  /** Failed authentications per client address (AUTH_FAILURE_LIMIT), shared through Redis. */
+  authFailures: AuthFailureThrottle;
   /** Tells every worker that what is published for an event type changed. */
   announceTemplateChange(change: { eventTypeId: number }): Promise<void>;
   close(): Promise<void>;
@@ -109,6 +112,13 @@ export async function createIngestContext(
       ingestKey: config.ingestKey,
       findActiveByHash: (hash) => apiKeys.findActiveByHash(hash),
       touch: (id) => apiKeys.touch(id),
+      onError: (error) => logger.error({ err: error }, 'API key lookup failed; answered unavailable'),
+    }),
+    authFailures: new AuthFailureThrottle({
+      redis,
+      keyPrefix: config.queuePrefix,
+      limit: config.ingest.authFailureLimit,
+      onRedisError: (error) => logger.warn({ err: error }, 'auth failures cannot be counted in Redis; counting in this process'),
     }),
     async announceTemplateChange(change) {
       await redis.publish(`${config.queuePrefix}:${TEMPLATE_CHANGES_CHANNEL}`, JSON.stringify(change));

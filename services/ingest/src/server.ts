@@ -4,6 +4,7 @@
  */
 import { loadConfigOrExit } from '@mc/config';
 import { createLogger, createIngestMetrics } from '@mc/observability';
+import { requireMigrations } from '@mc/db';
 import { createIngestContext } from './context';
 import { buildApp } from './app';
 
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit('ingest');
   const logger = createLogger({ name: 'ingest', level: config.logLevel });
   const metrics = createIngestMetrics();
+  // Not one request against a schema this build does not match: "run npm run migrate" instead.
+  await requireMigrations({ databaseUrl: config.databaseUrl, warn: (message) => logger.warn(message) });
   const ctx = await createIngestContext(config, logger, metrics);
   const app = await buildApp({ ctx, logger, metrics });
 

@@ -7,6 +7,7 @@ import { Worker } from 'bullmq';
 import { LANES } from '@mc/core';
 import { QUEUE_NAMES } from '@mc/contracts';
 import { loadConfigOrExit } from '@mc/config';
+import { requireMigrations } from '@mc/db';
 import { serveWorkerMetrics } from './metrics-server';
 import { createLogger, createWorkerMetrics } from '@mc/observability';
 import { createWorkerContext } from './context';
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   const metrics = createWorkerMetrics();
+  await requireMigrations({ databaseUrl: config.databaseUrl, warn: (message) => logger.warn(message) }); // refuses to start: run npm run migrate
   const ctx = await createWorkerContext(config, logger);
   const processor = createDeliveryProcessor({
     eventTypes: ctx.eventTypes,

@@ -55,6 +55,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = as
     },
     async (request, reply) => {
       const { key, record } = await ctx.apiKeys.create(request.body.name, request.body.scopes);
+      ctx.keys.forgetUnknown(key); // usable at once here, even if it was tried (and cached unknown) before
       return reply.code(201).send({ ...keyView(record), key });
     },
   );

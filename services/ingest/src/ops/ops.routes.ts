@@ -4,6 +4,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { IngestMetrics } from '@mc/observability';
+import { describeMissingMigrations, migrationStatus, shippedMigrations, type MigrationStatus } from '@mc/db';
 import type { IngestContext } from '../context';
 import { makeProblem } from '../http/problems';
 
@@ -14,20 +15,45 @@ export const opsRoutes: FastifyPluginAsync<{ ctx: IngestContext; metrics: Ingest
     status: 'ok',
   }));
 
+  // Read once: the migrations a build ships do not change while it runs.
+  const shipped = await shippedMigrations();
   app.get(
     '/readyz',
-    { config: { auth: 'public' }, schema: { tags: ['operations'], summary: 'Redis and Postgres are reachable' } },
+    {
+      config: { auth: 'public' },
+      schema: { tags: ['operations'], summary: 'Redis and Postgres are reachable and every shipped migration is applied' },
+    },
     async (_request, reply) => {
-      const [redis, postgres] = await Promise.all([
-        withTimeout(ctx.redis.ping().then(() => true), 2000),
-        withTimeout(ctx.prisma.$queryRaw`SELECT 1`.then(() => true), 2000),
+      // The migration query doubles as the Postgres probe, so a reset database (under a running
+      // service) takes the replica out of rotation, saying what to run.
+      const [redis, migrations] = await Promise.all([
+        withTimeout(ctx.redis.ping().then(() => true), 2000, false),
+        withTimeout<MigrationStatus | undefined>(
+          migrationStatus((sql) => ctx.prisma.$queryRawUnsafe<Record<string, unknown>[]>(sql), shipped),
+          2000,
+          undefined,
+        ),
       ]);
-      if (redis && postgres) return { status: 'ready', redis: 'up', postgres: 'up' };
-      const down = [redis ? '' : 'Redis', postgres ? '' : 'Postgres'].filter(Boolean).join(' and ');
+      const postgres = migrations !== undefined;
+      const missing = migrations?.missing ?? [];
+      const unknown = migrations?.unknown.length ? { unknownMigrations: migrations.unknown } : {};
+      const facts = {
+        redis: redis ? 'up' : 'down',
+        postgres: postgres ? 'up' : 'down',
+        migrations: !postgres ? 'unknown' : missing.length > 0 ? 'missing' : 'applied',
+        ...(missing.length > 0 ? { missingMigrations: missing } : {}),
+        ...unknown,
+      };
+      if (redis && postgres && missing.length === 0) return { status: 'ready', ...facts };
+      const reasons = [
+        ...(redis ? [] : ['Redis unreachable']),
+        ...(postgres ? [] : ['Postgres unreachable']),
+        ...(missing.length > 0 ? [describeMissingMigrations(missing)] : []),
+      ];
       return reply
         .code(503)
         .type('application/problem+json')
-        .send({ ...makeProblem(503, 'not-ready', 'Not ready', `${down} unreachable`), redis: redis ? 'up' : 'down', postgres: postgres ? 'up' : 'down' });
+        .send({ ...makeProblem(503, 'not-ready', 'Not ready', reasons.join('; ')), ...facts });
     },
   );
 
@@ -41,6 +67,10 @@ export const opsRoutes: FastifyPluginAsync<{ ctx: IngestContext; metrics: Ingest
 
 /** bull-board, admin only. Browsers may send the admin key as the Basic-auth password. */
 async function dashboard(app: FastifyInstance, { ctx }: { ctx: IngestContext }): Promise<void> {
+  // bull-board's routes carry no auth of their own: declared here, for all of them.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...(route.config ?? {}), auth: route.config?.auth ?? 'admin' };
+  });
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({
@@ -50,11 +80,11 @@ async function dashboard(app: FastifyInstance, { ctx }: { ctx: IngestContext }):
   await app.register(serverAdapter.registerPlugin() as never, { prefix: DASHBOARD_PATH });
 }
 
-async function withTimeout(work: Promise<boolean>, ms: number): Promise<boolean> {
+async function withTimeout<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
   try {
-    return await Promise.race([work.catch(() => false), timeout]);
+    return await Promise.race([work.catch(() => fallback), timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,13 +1,17 @@
 /**
  * API-key authentication with scopes, on every route. A route states what it needs in its
  * config (`auth: 'public' | 'events:write' | 'admin'`); a route that states nothing needs
- * admin, so forgetting to declare never opens a door. Keys are compared as SHA-256 hashes;
- * the bootstrap keys come from the environment, the others from Postgres (cached briefly).
+ * admin, so forgetting to declare never opens a door (and the route-table test names it).
+ * Keys are compared as SHA-256 hashes; the bootstrap keys come from the environment, the others
+ * from Postgres, cached briefly — unknown keys too, so repeating a wrong key costs no lookup.
+ * Failed attempts are throttled per client address (auth-failure-throttle.ts); a database
+ * fault is a 503, never a pass and never a 500.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { DomainError } from '@mc/core';
 import { problemFromError, statusOf } from '../http/problems';
+import type { AuthFailureThrottle } from './auth-failure-throttle';
 
 export type RouteAuth = 'public' | 'events:write' | 'admin';
 
@@ -24,15 +28,66 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
+  interface FastifyInstance {
+    /** Failed-authentication throttle per client address; other doors (SOAP) count into it too. */
+    authFailures: AuthFailureThrottle;
+    /** Every route with the auth it declared (undefined: none, so it requires admin). */
+    routeAuthTable(): readonly RouteAuthEntry[];
+  }
+}
+
+export interface RouteAuthEntry {
+  method: string;
+  url: string;
+  /** What the route declared in `config.auth`; undefined → it declared nothing (admin applies). */
+  declared: RouteAuth | undefined;
 }
 
 export interface KeyStore {
+  /**
+   * The key's principal, or undefined when it is unknown or revoked. Throws a DomainError
+   * `unavailable` when the key store cannot be read (the caller answers 503, never a pass).
+   */
   verify(key: string): Promise<Principal | undefined>;
   /** Forgets cached lookups (after a revocation here; other replicas follow within the cache period). */
   invalidate(): void;
+  /** Forgets that this key was unknown, so a key created here works at once. */
+  forgetUnknown(key: string): void;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+/** A Map used as a small LRU with expiry: reads move an entry to the end, inserts evict the front. */
+class ExpiringCache<V> {
+  private readonly entries = new Map<string, { at: number; value: V }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries: number,
+  ) {}
+
+  get(key: string, now: number): { value: V } | undefined {
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    this.entries.delete(key);
+    if (now - hit.at >= this.ttlMs) return undefined;
+    this.entries.set(key, hit);
+    return { value: hit.value };
+  }
+
+  set(key: string, value: V, now: number): void {
+    this.entries.delete(key);
+    this.entries.set(key, { at: now, value });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
 
 export function createKeyStore(options: {
   adminKey?: string;
@@ -40,32 +95,55 @@ export function createKeyStore(options: {
   findActiveByHash(hash: string): Promise<{ id: number; scopes: string[] } | undefined>;
   /** Records that a stored key was used (called at most once per key per cache period). */
   touch?(id: number): Promise<void>;
+  /** How long a known key is served from memory. @defaultValue 10000 */
   cacheMs?: number;
+  /** How long an unknown key is answered from memory. @defaultValue 10000 */
+  negativeCacheMs?: number;
+  /** Entries per cache (known and unknown keys each). @defaultValue 10000 */
+  cacheSize?: number;
+  /** Told when the key store fails (the request is then answered 503). */
+  onError?: (error: unknown) => void;
 }): KeyStore {
   const bootstrap: { hash: Buffer; principal: Principal }[] = [];
   if (options.adminKey) bootstrap.push({ hash: sha256(options.adminKey), principal: { id: 'env:admin', scopes: ['admin'] } });
   if (options.ingestKey) {
     bootstrap.push({ hash: sha256(options.ingestKey), principal: { id: 'env:ingest', scopes: ['events:write'] } });
   }
-  const cacheMs = options.cacheMs ?? 10_000;
-  const cache = new Map<string, { at: number; principal: Principal | undefined }>();
+  const size = options.cacheSize ?? 10_000;
+  // Two caches, so a flood of random unknown keys cannot push the known ones out.
+  const known = new ExpiringCache<Principal>(options.cacheMs ?? 10_000, size);
+  const unknown = new ExpiringCache<true>(options.negativeCacheMs ?? 10_000, size);
 
   return {
     async verify(key) {
       const digest = sha256(key);
       for (const entry of bootstrap) if (timingSafeEqual(entry.hash, digest)) return entry.principal;
       const hex = digest.toString('hex');
-      const hit = cache.get(hex);
-      if (hit && Date.now() - hit.at < cacheMs) return hit.principal;
-      const row = await options.findActiveByHash(hex);
-      const principal = row ? { id: `key:${row.id}`, scopes: row.scopes } : undefined;
-      if (row) void options.touch?.(row.id).catch(() => undefined); // lastUsedAt is informational
-      if (cache.size > 10_000) cache.clear();
-      cache.set(hex, { at: Date.now(), principal });
+      const now = Date.now();
+      const hit = known.get(hex, now);
+      if (hit) return hit.value;
+      if (unknown.get(hex, now)) return undefined;
+      let row: { id: number; scopes: string[] } | undefined;
+      try {
+        row = await options.findActiveByHash(hex);
+      } catch (error) {
+        options.onError?.(error);
+        throw new DomainError('unavailable', 'API keys cannot be checked right now; try again shortly.');
+      }
+      if (!row) {
+        unknown.set(hex, true, now);
+        return undefined;
+      }
+      const principal = { id: `key:${row.id}`, scopes: row.scopes };
+      void options.touch?.(row.id).catch(() => undefined); // lastUsedAt is informational
+      known.set(hex, principal, now);
       return principal;
     },
     invalidate() {
-      cache.clear();
+      known.clear();
+    },
+    forgetUnknown(key) {
+      unknown.delete(sha256(key).toString('hex'));
     },
   };
 }
@@ -88,12 +166,42 @@ export function keyFromHeader(header: string | undefined): string | undefined {
   return undefined;
 }
 
-export function registerAuth(app: FastifyInstance, keys: KeyStore): void {
+export interface AuthOptions {
+  keys: KeyStore;
+  failures: AuthFailureThrottle;
+}
+
+export function registerAuth(app: FastifyInstance, { keys, failures }: AuthOptions): void {
   app.decorateRequest('principal', undefined);
+  app.decorate('authFailures', failures);
+
+  // Kept as the route options objects themselves: hooks registered later (the docs, the
+  // dashboard) may still set `config.auth`, so it is read when the table is asked for.
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => void routes.push(route));
+  const table = (): RouteAuthEntry[] =>
+    routes.flatMap((route) =>
+      [route.method].flat().map((method) => ({ method, url: route.url, declared: route.config?.auth })),
+    );
+  app.decorate('routeAuthTable', table);
+  app.addHook('onReady', async () => {
+    for (const route of table()) {
+      if (route.declared === undefined) app.log.warn({ route: `${route.method} ${route.url}` }, 'route declares no auth; admin applies');
+    }
+  });
+
   // Refusals are sent from here rather than thrown: plugins with error handlers of their own
   // (bull-board) would otherwise turn them into 500s.
-  const refuse = (reply: FastifyReply, error: DomainError) =>
-    reply.code(statusOf(error.code)).type('application/problem+json').send(problemFromError(error));
+  const refuse = (reply: FastifyReply, error: DomainError, retryAfterSeconds?: number) => {
+    if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
+    return reply.code(statusOf(error.code)).type('application/problem+json').send(problemFromError(error));
+  };
+  const throttled = (reply: FastifyReply, retryAfterSeconds: number) =>
+    refuse(
+      reply,
+      new DomainError('rate_limited', `Too many failed authentications from this address; try again in ${retryAfterSeconds} s.`),
+      retryAfterSeconds,
+    );
 
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {
     if (request.is404) return; // unknown paths get their 404, not a 401
@@ -102,11 +210,25 @@ export function registerAuth(app: FastifyInstance, keys: KeyStore): void {
     const key = keyFromHeader(request.headers.authorization);
     if (!key) {
       // Browsers (the dashboard, the outbox) then ask for the key as a Basic-auth password.
+      // Not counted as a failure: it is how every browser session starts.
       reply.header('www-authenticate', 'Basic realm="Message Center", charset="UTF-8"');
       return refuse(reply, new DomainError('unauthorized', 'Send an API key as "Authorization: Bearer <key>".'));
     }
-    const principal = await keys.verify(key);
-    if (!principal) return refuse(reply, new DomainError('unauthorized', 'The API key is unknown or revoked.'));
+    // Checked before the key, and whatever the key: a blocked guesser learns nothing.
+    const blocked = failures.blocked(request.ip);
+    if (blocked) return throttled(reply, blocked.retryAfterSeconds);
+    let principal: Principal | undefined;
+    try {
+      principal = await keys.verify(key);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'unavailable') return refuse(reply, error, 5);
+      throw error;
+    }
+    if (!principal) {
+      const verdict = await failures.fail(request.ip);
+      if (verdict.limited) return throttled(reply, verdict.retryAfterSeconds);
+      return refuse(reply, new DomainError('unauthorized', 'The API key is unknown or revoked.'));
+    }
     if (!hasScope(principal, needed)) {
       return refuse(reply, new DomainError('forbidden', `This API key lacks the "${needed}" scope.`));
     }
