@@ -35,6 +35,12 @@ test('the shipped migrations are found where the build keeps them', async () => 
   await expect(shippedMigrations('/nonexistent/migrations')).rejects.toThrow('migrations directory not found: /nonexistent/migrations');
 });
 
+test('an unreachable Postgres is refused, saying so', async () => {
+  await expect(requireMigrations({ databaseUrl: 'postgresql://postgres@127.0.0.1:1/test' })).rejects.toThrow(
+    /^cannot read the migration history: Postgres unreachable \(.*ECONNREFUSED/,
+  );
+});
+
 test('an empty schema is refused, naming the missing migration and what to run', async () => {
   const schema = await freshSchema(false);
   const refusal = requireMigrations({ databaseUrl: withSchema(databaseUrl, schema) });

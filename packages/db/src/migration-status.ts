@@ -93,7 +93,11 @@ export async function requireMigrations(options: RequireMigrationsOptions): Prom
   const shipped = await shippedMigrations(options.migrationsDir);
   const schema = options.schema ?? schemaOf(options.databaseUrl);
   const client = new pg.Client({ connectionString: options.databaseUrl });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(`cannot read the migration history: Postgres unreachable (${reasonOf(error)})`, { cause: error });
+  }
   let status: MigrationStatus;
   try {
     await client.query(`SET search_path TO ${quoteIdent(schema)}`);
@@ -109,4 +113,11 @@ export async function requireMigrations(options: RequireMigrationsOptions): Prom
     );
   }
   return status;
+}
+
+// Node reports a refused connection to a dual-stack host as an AggregateError with no message.
+function reasonOf(error: unknown): string {
+  const { message, errors } = (error ?? {}) as { message?: unknown; errors?: unknown[] };
+  if (!message && Array.isArray(errors) && errors.length > 0) return reasonOf(errors[0]);
+  return typeof message === 'string' && message ? message : String(error);
 }

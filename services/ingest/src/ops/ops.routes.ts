@@ -40,7 +40,7 @@ export const opsRoutes: FastifyPluginAsync<{ ctx: IngestContext; metrics: Ingest
       const facts = {
         redis: redis ? 'up' : 'down',
         postgres: postgres ? 'up' : 'down',
-        migrations: !postgres ? 'unknown' : missing.length > 0 ? 'missing' : 'applied',
+        migrations: !postgres ? 'unchecked' : missing.length > 0 ? 'missing' : 'applied',
         ...(missing.length > 0 ? { missingMigrations: missing } : {}),
         ...unknown,
       };
