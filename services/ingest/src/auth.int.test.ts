@@ -11,6 +11,9 @@ import { createLogger, createIngestMetrics } from '@mc/observability';
 import { createIngestContext } from './context';
 import { buildApp } from './app';
 
+// Each app start builds a schema, Prisma and Redis clients: slow on a shared 2-core machine.
+jest.setTimeout(30_000);
+
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const ADMIN = `admin-${randomBytes(8).toString('hex')}`;
 const stops: (() => Promise<void>)[] = [];

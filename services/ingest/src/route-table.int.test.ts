@@ -14,6 +14,9 @@ import { createLogger, createIngestMetrics } from '@mc/observability';
 import { createIngestContext } from './context';
 import { buildApp } from './app';
 
+// Each app start builds a schema, Prisma and Redis clients: slow on a shared 2-core machine.
+jest.setTimeout(30_000);
+
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const ADMIN = `admin-${randomBytes(8).toString('hex')}`;
 const INGEST = `ingest-${randomBytes(8).toString('hex')}`;
@@ -108,9 +111,7 @@ test('every route in the OpenAPI document: no key → 401, an events:write key o
   for (const operation of await operations()) {
     const [method, route] = operation.split(' ') as [string, string];
     const url = concrete(route);
-    const anonymous = await call(method, url);
-    const ingest = await call(method, url, INGEST);
-    const admin = await call(method, url, ADMIN);
+    const [anonymous, ingest, admin] = await Promise.all([call(method, url), call(method, url, INGEST), call(method, url, ADMIN)]);
     const expected = PUBLIC.includes(operation)
       ? { anonymous: 'open', ingest: 'open', admin: 'open' }
       : EVENTS_WRITE.includes(operation)
@@ -122,7 +123,7 @@ test('every route in the OpenAPI document: no key → 401, an events:write key o
     if (anonymous.statusCode === 401) expect(anonymous.headers['content-type']).toMatch(/application\/problem\+json/);
   }
   expect(wrong).toEqual([]);
-});
+}, 60_000); // ~90 requests, some loading MJML or mailparser on first use, on a shared machine
 
 test('routes outside the OpenAPI document: the dashboard and /metrics need admin, the docs are open', async () => {
   for (const url of ['/admin/queues', '/admin/queues/api/queues', '/metrics']) {
