@@ -7,7 +7,7 @@
  * with the closing Envelope and the connection is not reset, however much body was left unread.
  */
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import fastify, { type FastifyInstance } from 'fastify';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -184,8 +184,8 @@ interface Answer {
   body: string;
 }
 
-/** A plain node:http client on its own connection: it must read the whole answer, no reset. */
-function send(address: URL, testCase: Case): Promise<Answer> {
+/** A plain node:http client, by default on its own connection: it must read the whole answer, no reset. */
+function send(address: URL, testCase: Case, agent: Agent | false = false): Promise<Answer> {
   const body = typeof testCase.body === 'string' ? Buffer.from(testCase.body, 'utf8') : testCase.body;
   const headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8', soapaction: '"nms:rtEvent#PushEvent"' };
   for (const [name, value] of Object.entries(testCase.headers ?? {})) {
@@ -195,12 +195,14 @@ function send(address: URL, testCase: Case): Promise<Answer> {
   if (!testCase.chunked) headers['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: address.hostname, port: Number(address.port), method: 'POST', path: '/nl/jsp/soaprouter.jsp', headers, agent: false },
+      { host: address.hostname, port: Number(address.port), method: 'POST', path: '/nl/jsp/soaprouter.jsp', headers, agent },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: Buffer.concat(chunks).toString('utf8') }),
+        );
       },
     );
     req.on('error', reject); // ECONNRESET / EPIPE fail the case
@@ -290,6 +292,22 @@ describe('the SOAP bad-input corpus, over a real socket', () => {
   it('left no prototype polluted', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  // Node answers "Connection: close" when it replies before the request's end; the rest of the
+  // body is drained, so the close is orderly and the agent's next request gets a new socket.
+  it('a keep-alive client refused midway (wrong token, 1.5 MB unread) reads the fault, and its next request is answered', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const big = pushEvent(`<rtEvent type="ORDER_CONFIRMATION"><ctx><a>${'x'.repeat(1_500_000)}</a></ctx></rtEvent>`, 'mc/wrong');
+      const refused = await send(address, { name: 'refused', body: big, detail: LOGIN }, agent);
+      expect(faultDetail(refused.body)).toMatch(LOGIN);
+      const next = await send(address, { name: 'next', body: pushEvent(GOOD, 'mc/nope'), detail: LOGIN }, agent);
+      expect(faultDetail(next.body)).toMatch(LOGIN);
+    } finally {
+      agent.destroy();
+    }
+    expect(await queued()).toBe(0);
   });
 
   it('still accepts a good request afterwards (the corpus is refused for its faults, not wholesale)', async () => {

@@ -158,6 +158,15 @@ describe('readSoapRequest: bytes', () => {
     expect(fault.detail).toMatch(/does not match its Content-Length/);
   });
 
+  it('settles when the client goes away mid-body', async () => {
+    const stream = new PassThrough();
+    const reading = readSoapRequest(stream, options(keys().verify));
+    stream.write(HEAD + TOKEN('mc/s3cret') + '<urn:domEvent>');
+    await nextTurn();
+    stream.destroy();
+    expect((await faultOf(reading)).detail).toMatch(/cut off|could not be read/);
+  });
+
   it('decodes UTF-8 split anywhere between chunks, and refuses bytes that are not UTF-8', async () => {
     const text = HEAD + TOKEN('mc/s3cret') + '<urn:domEvent><rtEvent type="A"><ctx><n>Åsa 😀 Öberg</n></ctx></rtEvent></urn:domEvent>' + TAIL;
     const bytes = Buffer.from(text, 'utf8');

@@ -5,7 +5,8 @@
  * parse there. Without a header credential, the call's data (`domEvent`…) may not start before
  * a sessiontoken has been given — Adobe documents the token as the call's first child — so an
  * anonymous body is refused at its first event instead of being parsed whole. The body is
- * decoded and parsed as it arrives, never held whole as bytes or text.
+ * decoded and parsed as it arrives: no work waits for the last byte, and none is done past a
+ * refusal.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -164,6 +165,7 @@ function pump(payload: Readable, handle: { chunk(bytes: Buffer): Promise<void>; 
       payload.off('data', onData);
       payload.off('end', onEnd);
       payload.off('error', onError);
+      payload.off('close', onClose);
     };
     const fail = (error: unknown) => {
       if (settled) return;
@@ -199,10 +201,16 @@ function pump(payload: Readable, handle: { chunk(bytes: Buffer): Promise<void>; 
     function onError(error: Error) {
       fail(clientFault(READ_FAULT_STRING, `The request body could not be read: ${error.message}`));
     }
+    // A client that goes away mid-body may end the stream with 'close' alone; without this the
+    // request would wait forever.
+    function onClose() {
+      if (!ended) fail(clientFault(READ_FAULT_STRING, 'The request body was cut off.'));
+    }
 
     payload.on('data', onData);
     payload.on('end', onEnd);
     payload.on('error', onError);
+    payload.on('close', onClose);
     payload.resume();
   });
 }
