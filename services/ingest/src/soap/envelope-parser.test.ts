@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findChild, ownText, parseSoapEnvelope, parseXmlDocument, childElements } from './envelope-parser';
+import { findChild, ownText, parseSoapEnvelope, parseXmlDocument, childElements, SoapEnvelopeParser, XmlTreeParser } from './envelope-parser';
 import { mapEventElement } from './event-mapping';
 import { SoapFault } from './faults';
 import { resolveOperation } from './operations';
@@ -252,6 +252,74 @@ describe('namespaces', () => {
     expect(faultOf(() => parseXmlDocument('<a:b:c/>')).detail).toMatch(/malformed name/);
     // Never the parser's internal marker for an undeclared prefix in what we answer.
     expect(faultOf(() => parseXmlDocument('<a p:x="1" q:x="2"/>')).detail).toBe('Malformed XML at line 1, column 20: duplicate attribute: {}x.');
+  });
+});
+
+describe('attribute limits', () => {
+  const attrs = (n: number, name = 'a') => Array.from({ length: n }, (_, i) => ` ${name}${i}="1"`).join('');
+
+  it('allows 256 attributes on an element, xmlns declarations included, and refuses the 257th', () => {
+    expect(() => parseXmlDocument(`<a${attrs(250)}${Array.from({ length: 6 }, (_, i) => ` xmlns:p${i}="urn:p"`).join('')}/>`)).not.toThrow();
+    expect(faultOf(() => parseXmlDocument(`<a${attrs(256)} xmlns:x="urn:x"/>`)).detail).toBe(
+      'An element has more than 256 attributes (the limit per element, xmlns declarations included).',
+    );
+  });
+
+  it('counts attributes over the whole request', () => {
+    const doc = (elements: number) => `<r>${Array.from({ length: elements }, () => `<e${attrs(10)}/>`).join('')}</r>`;
+    expect(() => parseXmlDocument(doc(10), { maxAttributes: 100 })).not.toThrow();
+    expect(faultOf(() => parseXmlDocument(doc(11), { maxAttributes: 100 })).detail).toBe(
+      'The request has more than 100 attributes (the limit per request, xmlns declarations included).',
+    );
+  });
+
+  it('stops inside the tag: 200,000 declarations on one element are refused at once', () => {
+    const flood = `<a${Array.from({ length: 200_000 }, (_, i) => ` xmlns:a${i}="urn:abc"`).join('')}/>`;
+    const started = performance.now();
+    expect(faultOf(() => parseXmlDocument(flood)).detail).toMatch(/more than 256 attributes/);
+    expect(performance.now() - started).toBeLessThan(1000); // the text alone is 4.6 MB; ~10 ms here
+  });
+});
+
+describe('written piece by piece', () => {
+  const feed = (xml: string, size: number) => {
+    const parser = new XmlTreeParser();
+    for (let i = 0; i < xml.length; i += size) parser.write(xml.slice(i, i + size));
+    return parser.end();
+  };
+
+  it.each([1, 2, 3, 7, 64])('builds the same tree from %i-character pieces', (size) => {
+    expect(feed(SAMPLE, size)).toEqual(parseXmlDocument(SAMPLE));
+  });
+
+  it.each([1, 2, 5, 8, 9])('finds a DOCTYPE or ENTITY split between %i-character pieces, and skips CDATA split the same way', (size) => {
+    for (const xml of ['<!DOCTYPE a><a/>', '<a><![CDATA[x]]><!ENTITY x "y"></a>', '<a><![CDATA[ ]]]]><!DOCTYPE a></a>']) {
+      expect(faultOf(() => feed(xml, size)).detail).toMatch(/DOCTYPE or ENTITY declaration is not allowed/);
+    }
+    expect(feed('<a><![CDATA[<!DOCTYPE a> ]] ]>]]></a>', size).children).toEqual(['<!DOCTYPE a> ]] ]>']);
+  });
+
+  it('tells the SOAP reader of the sessiontoken and of the call data as they come', () => {
+    const heard: string[] = [];
+    const parser = new SoapEnvelopeParser(
+      {},
+      {
+        sessionToken: (token, call) => heard.push(`token ${token} in ${call.local}`),
+        callContent: (call, child) => heard.push(`data ${child.local} in ${call.local}`),
+      },
+    );
+    const xml = SAMPLE;
+    const domEvent = xml.indexOf('<urn:domEvent>');
+    parser.write(xml.slice(0, domEvent));
+    expect(heard).toEqual(['token mc/s3cret in PushEvent']);
+    parser.write(xml.slice(domEvent));
+    expect(heard).toEqual(['token mc/s3cret in PushEvent', 'data domEvent in PushEvent']);
+    expect(parser.end().call.local).toBe('PushEvent');
+  });
+
+  it('refuses a wrong root as soon as it opens', () => {
+    const parser = new SoapEnvelopeParser();
+    expect(faultOf(() => parser.write('<PushEvent>')).detail).toMatch(/root element must be a SOAP 1\.1 Envelope/);
   });
 });
 

@@ -16,6 +16,17 @@ const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 export const MAX_DEPTH = 64;
 /** Far above 1,000 events with a rich ctx; bounds the work a body can cause. */
 export const MAX_ELEMENTS = 200_000;
+/**
+ * Attributes on one element, xmlns declarations included. An rtEvent has about ten; a ctx
+ * element rarely more than a few dozen. Counted as saxes reads them, so a tag with 200,000
+ * declarations stops at the 257th instead of being collected (and namespace-resolved) whole.
+ */
+export const MAX_ATTRIBUTES_PER_ELEMENT = 256;
+/**
+ * Attributes in the whole request, declarations included: a 1,000-event PushEvents with ten
+ * attributes per event and forty in its ctx stays far below.
+ */
+export const MAX_ATTRIBUTES = 100_000;
 
 export interface XmlAttribute {
   local: string;
@@ -39,7 +50,16 @@ export interface XmlElement {
 export interface ParseLimits {
   maxDepth: number;
   maxElements: number;
+  maxAttributesPerElement: number;
+  maxAttributes: number;
 }
+
+export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = {
+  maxDepth: MAX_DEPTH,
+  maxElements: MAX_ELEMENTS,
+  maxAttributesPerElement: MAX_ATTRIBUTES_PER_ELEMENT,
+  maxAttributes: MAX_ATTRIBUTES,
+};
 
 /**
  * What saxes binds an undeclared prefix to (through `resolvePrefix`), read back as ''. Some
@@ -56,87 +76,164 @@ const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor',
 
 const NOT_BLANK = /\S/;
 
-/**
- * Parses a whole request body into its root element. saxes checks well-formedness, decodes the
- * five predefined entities and character references (any other entity is an error: there is
- * no DTD), normalises attribute whitespace and resolves namespaces; we build the tree from its
- * events and enforce the limits as elements open, so an oversized body is abandoned early.
- * @throws SoapFault (Client) for anything the caller must fix.
- */
-export function parseXmlDocument(text: string, limits: ParseLimits = { maxDepth: MAX_DEPTH, maxElements: MAX_ELEMENTS }): XmlElement {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (body.trim() === '') throw clientFault(READ_FAULT_STRING, 'The request body is empty.');
-
-  refuseDtd(body);
-
-  const parser = new SaxesParser({ xmlns: true, position: true, resolvePrefix: () => UNDECLARED });
-  const open: XmlElement[] = [];
-  let root: XmlElement | undefined;
-  let elements = 0;
-
-  // Throwing from a handler stops saxes on the spot: the first error is the one reported.
-  parser.on('error', (error) => {
-    throw malformed(error.message, parser.line, parser.column, body, parser.position);
-  });
-  parser.on('opentag', (tag) => {
-    if (++elements > limits.maxElements) {
-      throw clientFault(READ_FAULT_STRING, `The request has more than ${limits.maxElements} elements.`);
-    }
-    if (open.length >= limits.maxDepth) {
-      throw clientFault(READ_FAULT_STRING, `Elements are nested deeper than ${limits.maxDepth} levels.`);
-    }
-    refuseReservedName(tag.local);
-    const attrs: XmlAttribute[] = [];
-    for (const attr of Object.values(tag.attributes)) {
-      if (attr.uri === XMLNS_NS) continue; // a declaration, already applied by saxes
-      refuseReservedName(attr.local);
-      attrs.push({ local: attr.local, ns: attr.uri === UNDECLARED ? '' : attr.uri, value: attr.value });
-    }
-    const element: XmlElement = {
-      qname: tag.name,
-      local: tag.local,
-      ns: tag.uri === UNDECLARED ? '' : tag.uri,
-      attrs,
-      children: [],
-    };
-    if (open.length === 0) root = element;
-    else open[open.length - 1]!.children.push(element);
-    open.push(element);
-  });
-  parser.on('closetag', () => {
-    open.pop();
-  });
-  // Outside the root only whitespace can come (saxes refuses the rest).
-  parser.on('text', (chunk) => {
-    if (open.length > 0 && NOT_BLANK.test(chunk)) open[open.length - 1]!.children.push(chunk);
-  });
-  parser.on('cdata', (chunk) => {
-    open[open.length - 1]?.children.push(chunk);
-  });
-
-  parser.write(body).close();
-  // close() has failed (and thrown) unless exactly one root element was read.
-  return root!;
+/** Called as the tree grows; `depth` is 1 for the root. A hook may throw a SoapFault to stop. */
+export interface TreeHooks {
+  open?(element: XmlElement, parent: XmlElement | undefined, depth: number): void;
+  close?(element: XmlElement, parent: XmlElement | undefined, depth: number): void;
 }
 
 /**
- * A DTD is the only way to define entities (billion laughs) or pull external resources (XXE);
- * SOAP 1.1 forbids it in messages anyway. Refused on sight, before the parser sees the body.
- * Inside CDATA, the text is data and allowed. One forward pass that jumps over CDATA sections:
- * looking back for the enclosing section at each match was quadratic (a 1 MB CDATA full of
- * "<!DOCTYPE" took over a minute).
+ * Builds the element tree from text written piece by piece (a request body as it arrives).
+ * saxes checks well-formedness, decodes the five predefined entities and character references
+ * (any other entity is an error: there is no DTD), normalises attribute whitespace and resolves
+ * namespaces; we build the tree from its events and enforce the limits as elements and
+ * attributes are read, so an oversized body is abandoned early. Every method throws a
+ * SoapFault (Client) for anything the caller must fix; after a throw the parser is spent.
  */
-function refuseDtd(body: string): void {
-  const pattern = /<!(?:DOCTYPE|ENTITY|\[CDATA\[)/gi;
-  for (let match = pattern.exec(body); match !== null; match = pattern.exec(body)) {
-    if (match[0] === '<![CDATA[') {
-      const end = body.indexOf(']]>', pattern.lastIndex);
-      if (end === -1) return; // data to the end; the parser refuses the unclosed section
-      pattern.lastIndex = end + 3;
-    } else if (match[0][2] !== '[') {
-      // (a miscased "<![cdata[" is no CDATA, and no DTD either: the parser refuses it)
-      throw clientFault(READ_FAULT_STRING, 'A DOCTYPE or ENTITY declaration is not allowed in a SOAP message.');
+export class XmlTreeParser {
+  private readonly parser = new SaxesParser({ xmlns: true, position: true, resolvePrefix: () => UNDECLARED });
+  private readonly limits: ParseLimits;
+  private readonly open: XmlElement[] = [];
+  private readonly dtd = new DtdScanner();
+  /** What saxes was given, for the error messages that point back into the text. */
+  private readonly seen: string[] = [];
+  private root: XmlElement | undefined;
+  private elements = 0;
+  private attributes = 0;
+  private attributesHere = 0;
+  private started = false;
+  private nonBlank = false;
+
+  constructor(limits: Partial<ParseLimits> = {}, hooks: TreeHooks = {}) {
+    const max = (this.limits = { ...DEFAULT_PARSE_LIMITS, ...limits });
+    const parser = this.parser;
+    // Throwing from a handler stops saxes on the spot: the first error is the one reported.
+    parser.on('error', (error) => {
+      throw malformed(error.message, parser.line, parser.column, this.seen.join(''), parser.position);
+    });
+    parser.on('opentagstart', () => {
+      this.attributesHere = 0;
+    });
+    parser.on('attribute', (attr) => {
+      if (++this.attributesHere > max.maxAttributesPerElement) {
+        throw clientFault(READ_FAULT_STRING, `An element has more than ${max.maxAttributesPerElement} attributes (the limit per element, xmlns declarations included).`);
+      }
+      if (++this.attributes > max.maxAttributes) {
+        throw clientFault(READ_FAULT_STRING, `The request has more than ${max.maxAttributes} attributes (the limit per request, xmlns declarations included).`);
+      }
+      refuseReservedName((attr as { local?: string }).local ?? attr.name);
+    });
+    parser.on('opentag', (tag) => {
+      if (++this.elements > max.maxElements) {
+        throw clientFault(READ_FAULT_STRING, `The request has more than ${max.maxElements} elements.`);
+      }
+      if (this.open.length >= max.maxDepth) {
+        throw clientFault(READ_FAULT_STRING, `Elements are nested deeper than ${max.maxDepth} levels.`);
+      }
+      refuseReservedName(tag.local);
+      const attrs: XmlAttribute[] = [];
+      for (const attr of Object.values(tag.attributes)) {
+        if (attr.uri === XMLNS_NS) continue; // a declaration, already applied by saxes
+        attrs.push({ local: attr.local, ns: attr.uri === UNDECLARED ? '' : attr.uri, value: attr.value });
+      }
+      const element: XmlElement = {
+        qname: tag.name,
+        local: tag.local,
+        ns: tag.uri === UNDECLARED ? '' : tag.uri,
+        attrs,
+        children: [],
+      };
+      const parent = this.open[this.open.length - 1];
+      if (parent === undefined) this.root = element;
+      else parent.children.push(element);
+      this.open.push(element);
+      hooks.open?.(element, parent, this.open.length);
+    });
+    parser.on('closetag', () => {
+      const depth = this.open.length;
+      const element = this.open.pop();
+      if (element) hooks.close?.(element, this.open[this.open.length - 1], depth);
+    });
+    // Outside the root only whitespace can come (saxes refuses the rest).
+    parser.on('text', (chunk) => {
+      if (this.open.length > 0 && NOT_BLANK.test(chunk)) this.open[this.open.length - 1]!.children.push(chunk);
+    });
+    parser.on('cdata', (chunk) => {
+      this.open[this.open.length - 1]?.children.push(chunk);
+    });
+  }
+
+  write(text: string): void {
+    if (text === '') return;
+    let chunk = text;
+    if (!this.started) {
+      this.started = true;
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
     }
+    if (!this.nonBlank && NOT_BLANK.test(chunk)) this.nonBlank = true;
+    // Before saxes sees the piece: a DTD is refused before anything in it is parsed.
+    this.dtd.scan(chunk);
+    this.seen.push(chunk);
+    this.parser.write(chunk);
+  }
+
+  /** The root element, once the whole document has been written. */
+  end(): XmlElement {
+    if (!this.nonBlank) throw clientFault(READ_FAULT_STRING, 'The request body is empty.');
+    this.parser.close();
+    // close() has failed (and thrown) unless exactly one root element was read.
+    return this.root!;
+  }
+}
+
+/**
+ * Parses a whole document into its root element (see XmlTreeParser).
+ * @throws SoapFault (Client) for anything the caller must fix.
+ */
+export function parseXmlDocument(text: string, limits: Partial<ParseLimits> = {}): XmlElement {
+  const parser = new XmlTreeParser(limits);
+  parser.write(text);
+  return parser.end();
+}
+
+const DTD_MARKERS = /<!(?:DOCTYPE|ENTITY|\[CDATA\[)/gi;
+/** The longest marker is 9 characters: a piece keeps the previous one's last 8 to find it split. */
+const DTD_CARRY = 8;
+
+/**
+ * A DTD is the only way to define entities (billion laughs) or pull external resources (XXE);
+ * SOAP 1.1 forbids it in messages anyway. Refused on sight, before the parser sees it. Inside
+ * CDATA, the text is data and allowed. One forward pass over the pieces as they come, jumping
+ * over CDATA sections (looking back at each match was quadratic: a 1 MB CDATA full of
+ * "<!DOCTYPE" took over a minute); a marker split between two pieces is still found.
+ */
+class DtdScanner {
+  private inCdata = false;
+  private carry = '';
+
+  scan(piece: string): void {
+    const text = this.carry + piece;
+    let from = 0;
+    for (;;) {
+      if (this.inCdata) {
+        const end = text.indexOf(']]>', from);
+        if (end === -1) break; // data to the end of this piece
+        this.inCdata = false;
+        from = end + 3;
+        continue;
+      }
+      DTD_MARKERS.lastIndex = from;
+      const match = DTD_MARKERS.exec(text);
+      if (match === null) break;
+      from = DTD_MARKERS.lastIndex;
+      if (match[0] === '<![CDATA[') this.inCdata = true;
+      else if (match[0][2] !== '[') {
+        // (a miscased "<![cdata[" is no CDATA, and no DTD either: the parser refuses it)
+        throw clientFault(READ_FAULT_STRING, 'A DOCTYPE or ENTITY declaration is not allowed in a SOAP message.');
+      }
+    }
+    // Whatever was matched is behind `from`; only an unfinished marker can start after it.
+    this.carry = text.slice(Math.max(from, text.length - DTD_CARRY));
   }
 }
 
@@ -230,26 +327,83 @@ export interface SoapBody {
   call: XmlElement;
 }
 
+/** What the SOAP reader is told while the envelope is still arriving. */
+export interface SoapHooks {
+  /** The call's first `sessiontoken` child has closed; `token` is its text, trimmed. */
+  sessionToken?(token: string, call: XmlElement): void;
+  /** A child element of the call other than `sessiontoken` opens: the data follows. */
+  callContent?(call: XmlElement, child: XmlElement): void;
+}
+
+const isSessionToken = (element: XmlElement) => element.local.toLowerCase() === 'sessiontoken';
+
 /**
- * Parses a request and checks it is a SOAP 1.1 envelope with a call in its Body.
- * @throws SoapFault — VersionMismatch for a SOAP 1.2 envelope, Client for anything else wrong.
+ * Reads a SOAP 1.1 request piece by piece: the root is checked as soon as it opens (a non-SOAP
+ * document goes no further), and the hooks hear of the session token and of the call's data
+ * as they arrive, so credentials can be judged before the events are read.
  */
-export function parseSoapEnvelope(text: string, limits?: ParseLimits): SoapBody {
-  const envelope = parseXmlDocument(text, limits);
-  if (envelope.local !== 'Envelope' || (envelope.ns !== SOAP11_ENVELOPE_NS && envelope.ns !== SOAP12_ENVELOPE_NS)) {
-    throw clientFault(READ_FAULT_STRING, `The root element must be a SOAP 1.1 Envelope (namespace ${SOAP11_ENVELOPE_NS}).`);
+export class SoapEnvelopeParser {
+  private readonly tree: XmlTreeParser;
+  private body: XmlElement | undefined;
+  private call: XmlElement | undefined;
+  private tokenSeen = false;
+
+  constructor(limits: Partial<ParseLimits> = {}, hooks: SoapHooks = {}) {
+    this.tree = new XmlTreeParser(limits, {
+      open: (element, parent, depth) => {
+        if (depth === 1) checkEnvelope(element);
+        else if (depth === 2) {
+          if (this.body === undefined && element.local === 'Body' && element.ns === SOAP11_ENVELOPE_NS) this.body = element;
+        } else if (depth === 3) {
+          if (parent === this.body && this.call === undefined) this.call = element;
+        } else if (depth === 4 && parent !== undefined && parent === this.call && !isSessionToken(element)) {
+          hooks.callContent?.(parent, element);
+        }
+      },
+      close: (element, parent, depth) => {
+        if (depth === 4 && parent !== undefined && parent === this.call && !this.tokenSeen && isSessionToken(element)) {
+          this.tokenSeen = true;
+          hooks.sessionToken?.(ownText(element), parent);
+        }
+      },
+    });
   }
-  if (envelope.ns === SOAP12_ENVELOPE_NS) {
+
+  write(text: string): void {
+    this.tree.write(text);
+  }
+
+  /**
+   * @throws SoapFault — VersionMismatch for a SOAP 1.2 envelope, Client for anything else wrong.
+   */
+  end(): SoapBody {
+    const envelope = this.tree.end();
+    // Header blocks are ignored, as Adobe does (it reads the session token from the call).
+    if (!this.body) throw clientFault(READ_FAULT_STRING, 'The SOAP Envelope has no Body.');
+    if (!this.call) throw clientFault(READ_FAULT_STRING, 'The SOAP Body is empty: expected PushEvent or PushEvents.');
+    return { envelope, call: this.call };
+  }
+}
+
+function checkEnvelope(root: XmlElement): void {
+  if (root.local === 'Envelope' && root.ns === SOAP12_ENVELOPE_NS) {
     throw new SoapFault(
       'VersionMismatch',
       READ_FAULT_STRING,
       `SOAP 1.2 envelopes are not supported; use SOAP 1.1 (namespace ${SOAP11_ENVELOPE_NS}).`,
     );
   }
-  // Header blocks are ignored, as Adobe does (it reads the session token from the call).
-  const body = childElements(envelope).find((c) => c.local === 'Body' && c.ns === SOAP11_ENVELOPE_NS);
-  if (!body) throw clientFault(READ_FAULT_STRING, 'The SOAP Envelope has no Body.');
-  const call = childElements(body)[0];
-  if (!call) throw clientFault(READ_FAULT_STRING, 'The SOAP Body is empty: expected PushEvent or PushEvents.');
-  return { envelope, call };
+  if (root.local !== 'Envelope' || root.ns !== SOAP11_ENVELOPE_NS) {
+    throw clientFault(READ_FAULT_STRING, `The root element must be a SOAP 1.1 Envelope (namespace ${SOAP11_ENVELOPE_NS}).`);
+  }
+}
+
+/**
+ * Parses a whole request and checks it is a SOAP 1.1 envelope with a call in its Body.
+ * @throws SoapFault — VersionMismatch for a SOAP 1.2 envelope, Client for anything else wrong.
+ */
+export function parseSoapEnvelope(text: string, limits: Partial<ParseLimits> = {}): SoapBody {
+  const parser = new SoapEnvelopeParser(limits);
+  parser.write(text);
+  return parser.end();
 }

@@ -4,7 +4,7 @@
  * date formats are decided here; README.md documents the table.
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { isValidEmail, parseWishedChannel, type Lane } from '@mc/core';
+import { parseWishedChannel, type Lane } from '@mc/core';
 import { EventInput } from '@mc/contracts';
 import { attribute, childElements, type XmlElement } from './envelope-parser';
 import { ctxToJson, type CtxObject } from './ctx-mapping';
@@ -56,13 +56,10 @@ export function mapEventElement(element: XmlElement): MappedEvent {
   if (type === undefined) return fail('the type attribute (the event type) is required.');
   const event: Record<string, unknown> = { type };
 
-  const email = read('email');
-  if (email !== undefined) {
-    // The same rule the worker targets with: what SOAP accepts can be delivered.
-    if (!isValidEmail(email)) return fail(`attribute email: "${email}" is not a valid email address.`);
-    event.email = email;
-  }
+  // Addresses are taken as given, as Adobe does: a bad or missing one is no fault of the call;
+  // the event is accepted and ends targetingFailed with the reason (REST refuses it at the door).
   for (const [attr, field] of [
+    ['email', 'email'],
     ['mobilePhone', 'mobilePhone'],
     ['origin', 'origin'],
     ['externalId', 'externalId'],

@@ -21,7 +21,12 @@ export type AuthOutcome =
 export const PUSH_SCOPES: readonly string[] = ['events:write', 'admin'];
 
 export interface Authenticator {
+  /** The body's sessiontoken when not empty, else the header: the rule of one whole request. */
   authenticate(sessionToken: string, authorizationHeader: string | undefined): Promise<AuthOutcome>;
+  /** The `Authorization` header's key; undefined when the header carries none. */
+  authenticateHeader(authorizationHeader: string | undefined): Promise<AuthOutcome | undefined>;
+  /** A non-empty sessiontoken: an operator's `login/password`, else an API key. */
+  authenticateToken(sessionToken: string): Promise<AuthOutcome>;
 }
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
@@ -55,18 +60,28 @@ export function createAuthenticator(
     return { ok: true, scope: principal.id, via: 'api-key' };
   };
 
+  const asToken = async (token: string): Promise<AuthOutcome> => {
+    const login = asOperator(token);
+    if (login !== undefined) return { ok: true, scope: `soap-operator:${login}`, via: 'operator' };
+    // Not an operator: it may still be an API key (keys may contain '/').
+    return asApiKey(token);
+  };
+
   return {
     async authenticate(sessionToken, authorizationHeader) {
       const token = sessionToken.trim();
-      if (token !== '') {
-        const login = asOperator(token);
-        if (login !== undefined) return { ok: true, scope: `soap-operator:${login}`, via: 'operator' };
-        // Not an operator: it may still be an API key (keys may contain '/').
-        return asApiKey(token);
-      }
+      if (token !== '') return asToken(token);
       const key = keyFromHeader(authorizationHeader);
       if (!key) return { ok: false, reason: 'invalid' };
       return asApiKey(key);
+    },
+    async authenticateHeader(authorizationHeader) {
+      const key = keyFromHeader(authorizationHeader);
+      return key ? asApiKey(key) : undefined;
+    },
+    async authenticateToken(sessionToken) {
+      const token = sessionToken.trim();
+      return token === '' ? { ok: false, reason: 'invalid' } : asToken(token);
     },
   };
 }

@@ -5,6 +5,7 @@
  * these routes only. Events go through the same EventIntake as REST, so ids, lanes and
  * idempotency are shared.
  */
+import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { MAX_BATCH_EVENTS, type Problem } from '@mc/contracts';
 import type { Lane } from '@mc/core';
@@ -12,21 +13,21 @@ import type { EventIntake, IntakeItem, IntakeResult } from '../events/event-inta
 import type { EventTypeCatalog } from '../events/event-type-catalog';
 import { internalProblem, makeProblem } from '../http/problems';
 import type { RouteAuth } from '../plugins/auth';
-import { childElements, findChild, ownText, parseSoapEnvelope, type XmlElement } from './envelope-parser';
+import { childElements, findChild, type ParseLimits, type XmlElement } from './envelope-parser';
 import { mapEventElement } from './event-mapping';
 import {
   clientFault,
   faultEnvelope,
   faultFromFrameworkError,
   GENERIC_SERVER_DETAIL,
-  INVALID_LOGIN_DETAIL,
   methodFaultString,
   READ_FAULT_STRING,
   SoapFault,
   UNAVAILABLE_DETAIL,
 } from './faults';
 import { resolveOperation, type Operation } from './operations';
-import { decodeRequestBody, XML_CONTENT_TYPES } from './request-body';
+import { XML_CONTENT_TYPES } from './request-body';
+import { readSoapRequest, type SoapRequest } from './request-reader';
 import { pushResponseEnvelope } from './responses';
 import { createAuthenticator, type Principal, type SoapOperator } from './soap-auth';
 import { buildWsdl, isWsdlSchema, WSDL_SCHEMAS } from './wsdl';
@@ -61,6 +62,8 @@ export interface SoapPluginOptions {
    * in the intake, after other items may have been stored (the fault then says which).
    */
   eventTypes?: Pick<EventTypeCatalog, 'get'>;
+  /** Parser limits (depth, elements, attributes); the defaults are in envelope-parser.ts. */
+  parseLimits?: Partial<ParseLimits>;
 }
 
 export const soapRoutes: FastifyPluginAsync<SoapPluginOptions> = async (app, options) => {
@@ -76,15 +79,12 @@ export const soapRoutes: FastifyPluginAsync<SoapPluginOptions> = async (app, opt
   const authenticator = createAuthenticator(options.verifyApiKey, options.operators);
 
   // Only XML reaches these routes: anything else (JSON included) is a 415 that the error
-  // handler below answers as a SOAP fault.
+  // handler below answers as a SOAP fault. The parser reads the stream itself, credentials
+  // first (request-reader.ts); its "body" is the parsed, authenticated request.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(XML_CONTENT_TYPES, { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
-    try {
-      done(null, decodeRequestBody(body as Buffer, request.headers['content-type']));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(XML_CONTENT_TYPES, async (request: FastifyRequest, payload: Readable) =>
+    readSoapRequest(payload, { headers: request.headers, bodyLimit, authenticator, ...(options.parseLimits ? { limits: options.parseLimits } : {}) }),
+  );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (request.routeOptions.url === WSDL_PATH) {
@@ -109,21 +109,12 @@ export const soapRoutes: FastifyPluginAsync<SoapPluginOptions> = async (app, opt
   });
 
   app.post(SOAP_ROUTER_PATH, { bodyLimit, config: SELF_AUTHENTICATED }, async (request, reply) => {
-    if (typeof request.body !== 'string' || request.body === '') {
-      throw clientFault(READ_FAULT_STRING, 'The request body is empty.');
-    }
-    const { call } = parseSoapEnvelope(request.body);
+    // No body at all (no Content-Type either): nothing was parsed.
+    const parsed = request.body as SoapRequest | undefined;
+    if (parsed === undefined || parsed === null) throw clientFault(READ_FAULT_STRING, 'The request body is empty.');
+    const { call, auth } = parsed;
     const operation = resolveOperation(headerValue(request, 'soapaction'), call);
     const faultString = methodFaultString(operation.method, operation.service);
-
-    const tokenElement = findChild(call, 'sessiontoken');
-    const auth = await authenticator.authenticate(tokenElement ? ownText(tokenElement) : '', headerValue(request, 'authorization'));
-    if (!auth.ok) {
-      throw clientFault(
-        faultString,
-        auth.reason === 'forbidden' ? 'Access denied: the key lacks the events:write scope.' : INVALID_LOGIN_DETAIL,
-      );
-    }
 
     const elements = operation.method === 'PushEvent' ? singleEvent(call, faultString) : eventCollection(call, faultString);
     const label = (index: number, element: string) =>
