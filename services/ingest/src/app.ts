@@ -77,6 +77,7 @@ export async function buildApp({ ctx, logger, metrics }: AppOptions) {
     operators: ctx.config.soapOperators,
     bodyLimitBytes: ctx.config.ingest.bodyLimitBytes,
     eventTypes: ctx.catalog,
+    authFailures: ctx.authFailures,
   });
 
   return app;

@@ -6,6 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { keyFromHeader, type Principal } from '../plugins/auth';
+import { SoapFault } from './faults';
 
 export type { Principal };
 
@@ -83,5 +84,30 @@ export function createAuthenticator(
       const token = sessionToken.trim();
       return token === '' ? { ok: false, reason: 'invalid' } : asToken(token);
     },
+  };
+}
+
+/**
+ * The authenticator of one request, counting its invalid credentials against the caller's
+ * address; past the limit the login fault becomes a rate-limit fault (as REST's 429).
+ */
+export function countingFailures(
+  authenticator: Authenticator,
+  fail: () => Promise<{ limited: boolean; retryAfterSeconds: number }>,
+  limitDetail: (retryAfterSeconds: number) => string,
+): Authenticator {
+  const counted = async (outcome: AuthOutcome): Promise<AuthOutcome> => {
+    if (outcome.ok || outcome.reason !== 'invalid') return outcome;
+    const verdict = await fail();
+    if (verdict.limited) throw new SoapFault('Client', 'Rate limit exceeded.', limitDetail(verdict.retryAfterSeconds));
+    return outcome;
+  };
+  return {
+    authenticate: async (token, header) => counted(await authenticator.authenticate(token, header)),
+    authenticateHeader: async (header) => {
+      const outcome = await authenticator.authenticateHeader(header);
+      return outcome === undefined ? undefined : counted(outcome);
+    },
+    authenticateToken: async (token) => counted(await authenticator.authenticateToken(token)),
   };
 }

@@ -13,6 +13,7 @@ import type { EventIntake, IntakeItem, IntakeResult } from '../events/event-inta
 import type { EventTypeCatalog } from '../events/event-type-catalog';
 import { internalProblem, makeProblem } from '../http/problems';
 import type { RouteAuth } from '../plugins/auth';
+import type { AuthFailureThrottle } from '../plugins/auth-failure-throttle';
 import { childElements, findChild, type ParseLimits, type XmlElement } from './envelope-parser';
 import { mapEventElement } from './event-mapping';
 import {
@@ -29,7 +30,7 @@ import { resolveOperation, type Operation } from './operations';
 import { XML_CONTENT_TYPES } from './request-body';
 import { readSoapRequest, type SoapRequest } from './request-reader';
 import { pushResponseEnvelope } from './responses';
-import { createAuthenticator, type Principal, type SoapOperator } from './soap-auth';
+import { countingFailures, createAuthenticator, type Principal, type SoapOperator } from './soap-auth';
 import { buildWsdl, isWsdlSchema, WSDL_SCHEMAS } from './wsdl';
 
 export const SOAP_ROUTER_PATH = '/nl/jsp/soaprouter.jsp';
@@ -64,7 +65,15 @@ export interface SoapPluginOptions {
   eventTypes?: Pick<EventTypeCatalog, 'get'>;
   /** Parser limits (depth, elements, attributes); the defaults are in envelope-parser.ts. */
   parseLimits?: Partial<ParseLimits>;
+  /**
+   * Failed logins per client address, shared with the REST door (plugins/auth-failure-throttle.ts):
+   * an address past the limit gets a Client fault before its body is read.
+   */
+  authFailures?: Pick<AuthFailureThrottle, 'blocked' | 'fail'>;
 }
+
+const tooManyFailures = (retryAfterSeconds: number) =>
+  `Too many failed logins from this address; retry after ${retryAfterSeconds} s.`;
 
 export const soapRoutes: FastifyPluginAsync<SoapPluginOptions> = async (app, options) => {
   if (!Number.isInteger(options.bodyLimitBytes) || options.bodyLimitBytes <= 0) {
@@ -82,9 +91,21 @@ export const soapRoutes: FastifyPluginAsync<SoapPluginOptions> = async (app, opt
   // handler below answers as a SOAP fault. The parser reads the stream itself, credentials
   // first (request-reader.ts); its "body" is the parsed, authenticated request.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(XML_CONTENT_TYPES, async (request: FastifyRequest, payload: Readable) =>
-    readSoapRequest(payload, { headers: request.headers, bodyLimit, authenticator, ...(options.parseLimits ? { limits: options.parseLimits } : {}) }),
-  );
+  app.addContentTypeParser(XML_CONTENT_TYPES, async (request: FastifyRequest, payload: Readable) => {
+    const throttle = options.authFailures;
+    const blocked = throttle?.blocked(request.ip);
+    if (blocked) {
+      // Nothing of the body is read or parsed for an address that is guessing credentials.
+      payload.resume();
+      throw new SoapFault('Client', 'Rate limit exceeded.', tooManyFailures(blocked.retryAfterSeconds));
+    }
+    return readSoapRequest(payload, {
+      headers: request.headers,
+      bodyLimit,
+      authenticator: throttle ? countingFailures(authenticator, () => throttle.fail(request.ip), tooManyFailures) : authenticator,
+      ...(options.parseLimits ? { limits: options.parseLimits } : {}),
+    });
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (request.routeOptions.url === WSDL_PATH) {
