@@ -8,7 +8,13 @@
  * The result is structured on purpose: the sender is handed to nodemailer as
  * `{ name, address }`, so nodemailer never parses the text again and cannot read it otherwise.
  */
-import { isValidEmail } from './addresses';
+
+/**
+ * An addr-spec as `isValidEmail` reads it, except that a one-label domain (`no-reply@localhost`,
+ * the dev default) is allowed: a sender's domain is the operator's choice, not a recipient's.
+ */
+const ADDRESS = /^[^\s@<>()[\]\\,;:"]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const isValidAddress = (address: string) => ADDRESS.test(address);
 
 export interface Mailbox {
   /** Display name, unquoted; '' when there is none. */
@@ -38,7 +44,7 @@ export function parseMailbox(value: string): MailboxResult {
   if (unquoted.includes('>') && !unquoted.includes('<')) return fail('has a ">" without "<"');
 
   if (!text.includes('<') && !text.includes('>')) {
-    return isValidEmail(text) ? { ok: true, mailbox: { name: '', address: text } } : fail(`"${text}" is not an email address`);
+    return isValidAddress(text) ? { ok: true, mailbox: { name: '', address: text } } : fail(`"${text}" is not an email address`);
   }
 
   // name-addr: [display-name] "<" addr-spec ">", and nothing after it.
@@ -87,7 +93,7 @@ export function parseMailbox(value: string): MailboxResult {
   if (rest !== '') return rest.startsWith(',') || rest.includes('<') ? fail('names more than one address') : fail(`has "${rest}" after the address`);
   if (address === '') return fail('has an empty address');
   if (address.includes(',') || address.includes(';')) return fail('names more than one address');
-  if (!isValidEmail(address)) return fail(`"${address}" is not an email address`);
+  if (!isValidAddress(address)) return fail(`"${address}" is not an email address`);
   name = sawQuoted ? name : plain.replace(/\s+/g, ' ').trim();
   return { ok: true, mailbox: { name, address } };
 }

@@ -36,7 +36,7 @@ const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-
 
 /** Why an OUTBOUND_ALLOW_PRIVATE entry is unusable, or undefined when it is a host, an IP or a CIDR. */
 export function allowPrivateEntryProblem(entry: string): string | undefined {
-  if (entry.includes('/')) return parseCidr(entry) ? undefined : `"${entry}" is not a CIDR block (e.g. 10.0.0.0/8, fd00::/8; no bits set past the prefix)`;
+  if (entry.includes('/') && parseIp(entry.slice(0, entry.indexOf('/')))) return parseCidr(entry) ? undefined : `"${entry}" is not a CIDR block (e.g. 10.0.0.0/8, fd00::/8; no bits set past the prefix)`;
   if (parseIp(entry)) return undefined;
   return HOST_NAME.test(normalizeHost(entry)) ? undefined : `"${entry}" is neither a host name, an IP address nor a CIDR block`;
 }
