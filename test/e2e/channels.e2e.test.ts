@@ -53,6 +53,8 @@ beforeAll(async () => {
       VAPID_PRIVATE_KEY: vapid.privateKey,
       VAPID_SUBJECT: vapid.subject,
       NODE_EXTRA_CA_CERTS: receiver.caFile,
+      // The test push service listens on loopback, which the outbound policy refuses unless exempted.
+      OUTBOUND_ALLOW_PRIVATE: '127.0.0.1',
       DELIVERY_ATTEMPTS: '4',
       // Per channel: SMS gets two of the four attempts, push retries within 5 s of acceptance.
       SMS_DELIVERY_ATTEMPTS: '2',

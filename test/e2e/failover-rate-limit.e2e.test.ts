@@ -167,6 +167,8 @@ describe('shared per-provider rate limits', () => {
         VAPID_PRIVATE_KEY: vapid.privateKey,
         VAPID_SUBJECT: vapid.subject,
         NODE_EXTRA_CA_CERTS: receiver.caFile,
+        // The test push service listens on loopback, which the outbound policy refuses unless exempted.
+        OUTBOUND_ALLOW_PRIVATE: '127.0.0.1',
         DELIVERY_ATTEMPTS: '3',
       },
     });

@@ -26,6 +26,18 @@ describe('classifySmtpError', () => {
     [554, '554 5.6.0 Transaction failed', 'DATA', 'permanent'],
     [552, '552 5.3.4 Message too big', 'DATA', 'permanent'],
     [535, '535 5.7.8 Authentication credentials invalid', 'AUTH PLAIN', 'permanent'],
+    // Recipient statuses answered at DATA (relays that check recipients after the message).
+    [550, '550 5.1.1 <x@y>: Recipient address rejected: User unknown', 'DATA', 'address-invalid'],
+    [550, '550 5.1.10 Null MX', 'DATA', 'address-invalid'],
+    [553, '553 5.1.3 Bad recipient address syntax', 'DATA', 'address-invalid'],
+    [550, '550 5.2.1 Mailbox disabled', 'DATA', 'address-invalid'],
+    [550, '550 5.1.7 Bad sender mailbox syntax', 'DATA', 'permanent'],
+    [550, '550 5.1.8 Bad sender system address', 'DATA', 'permanent'],
+    [550, '550 5.7.1 Message rejected as spam', 'DATA', 'permanent'],
+    [552, '552 5.2.2 Mailbox full', 'DATA', 'permanent'],
+    [550, '550 No such user here', 'DATA', 'permanent'],
+    [550, '550 Message refused', 'DATA', 'permanent'],
+    [451, '451 4.1.1 Recipient verification unavailable', 'DATA', 'transient'],
   ])('%d %j on %s → %s', (responseCode, response, command, expected) => {
     expect(kind({ code: 'EENVELOPE', responseCode, response, command })).toBe(expected);
   });
@@ -53,6 +65,15 @@ describe('classifySmtpError', () => {
     expect(classifySmtpError('smtp', { code: 'ESOCKET', originalCode: 'ECONNREFUSED', message: 'connect refused' })).toMatchObject({
       error: 'ECONNREFUSED: connect refused',
     });
+  });
+
+  it('suppresses on a recipient status at DATA only when the transaction had one recipient', () => {
+    const atData = { code: 'EMESSAGE', responseCode: 550, response: '550 5.1.1 User unknown', command: 'DATA' };
+    expect(classifySmtpError('smtp', atData).kind).toBe('address-invalid');
+    expect(classifySmtpError('smtp', atData, { recipients: 1 }).kind).toBe('address-invalid');
+    expect(classifySmtpError('smtp', atData, { recipients: 2 }).kind).toBe('permanent');
+    // At RCPT TO the reply is about that one recipient whatever the count.
+    expect(classifySmtpError('smtp', { ...atData, command: 'RCPT TO' }, { recipients: 2 }).kind).toBe('address-invalid');
   });
 
   it('reads enhanced status codes', () => {

@@ -64,7 +64,16 @@ const ADDRESS_STATUS = /^5\.1\.(?!7$|8$)\d{1,3}$|^5\.2\.1$/;
 const UNKNOWN_USER_TEXT =
   /user unknown|unknown user|no such (?:user|mailbox|recipient)|mailbox (?:unavailable|not found|does not exist)|does not exist|recipient (?:address )?rejected|invalid (?:recipient|mailbox)|unknown recipient|address rejected/i;
 
-export function classifySmtpError(provider: string, err: SmtpErrorLike): SendOutcome {
+/** What the classification knows of the SMTP transaction the error ended. */
+export interface SmtpTransaction {
+  /**
+   * Recipients in the transaction. A recipient status answered after DATA can only be about
+   * the recipient when there was one. @defaultValue 1 (every message here has one recipient)
+   */
+  recipients?: number;
+}
+
+export function classifySmtpError(provider: string, err: SmtpErrorLike, transaction: SmtpTransaction = {}): SendOutcome {
   const error = describe(err);
   const reply = err.responseCode;
 
@@ -73,7 +82,7 @@ export function classifySmtpError(provider: string, err: SmtpErrorLike): SendOut
     // message goes through on a fresh connection) are worth another try.
     if (reply < 500 || reply === 503) return { kind: 'transient', provider, error };
     if (reply < 600) {
-      return isBadRecipient(err, reply) ? { kind: 'address-invalid', provider, error } : { kind: 'permanent', provider, error };
+      return isBadRecipient(err, reply, transaction.recipients ?? 1) ? { kind: 'address-invalid', provider, error } : { kind: 'permanent', provider, error };
     }
   }
 
@@ -86,12 +95,19 @@ export function classifySmtpError(provider: string, err: SmtpErrorLike): SendOut
   return { kind: 'transient', provider, error };
 }
 
-function isBadRecipient(err: SmtpErrorLike, reply: number): boolean {
-  // A refusal of the sender (MAIL FROM) or of the content (DATA) says nothing about the
-  // recipient's address.
+function isBadRecipient(err: SmtpErrorLike, reply: number, recipients: number): boolean {
+  // A refusal of the sender (MAIL FROM) or of our login says nothing about the recipient.
   const command = (err.command ?? '').toUpperCase();
-  if (command.startsWith('MAIL') || command === 'DATA' || command === 'AUTH') return false;
+  if (command.startsWith('MAIL') || command.startsWith('AUTH')) return false;
   const status = enhancedStatus(err.response);
+  if (command === 'DATA') {
+    // Relays that check recipients after the message (at the DATA command or at its end)
+    // answer with the recipient status there. The enhanced code says whom it is about: X.1.x
+    // (minus the sender's 5.1.7/5.1.8) is the recipient's address — certain only when the
+    // transaction had one recipient. Anything else at DATA (5.7.1 policy, 5.3.4 size, a
+    // bare 550) is about the content, not the address.
+    return recipients === 1 && status !== undefined && ADDRESS_STATUS.test(status);
+  }
   if (status) return ADDRESS_STATUS.test(status);
   if (reply === 551 || reply === 553) return true;
   return reply === 550 && UNKNOWN_USER_TEXT.test(err.response ?? '');

@@ -42,3 +42,5 @@ export type {
 } from './create-providers';
 export { createChannelProviders } from './providers-from-config';
 export type { ChannelProviders } from './providers-from-config';
+export { createOutboundAgent, isOutboundPolicyError, OutboundPolicyError } from './outbound-agent';
+export type { OutboundAgentOptions } from './outbound-agent';

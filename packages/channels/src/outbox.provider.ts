@@ -35,8 +35,10 @@ export function createOutboxProvider(options: OutboxProviderOptions): Provider<E
     name,
     channel: 'email',
     async send(message: EmailMessage): Promise<SendOutcome> {
+      const mail = mailOptions(message);
+      if (!mail.ok) return { kind: 'permanent', provider: name, error: mail.error };
       try {
-        const info = await transport.sendMail(mailOptions(message));
+        const info = await transport.sendMail(mail.options);
         dirReady ??= mkdir(options.dir, { recursive: true });
         await dirReady;
         const file = join(options.dir, `${fileStamp(new Date())}-${safeId(info.messageId)}.eml`);

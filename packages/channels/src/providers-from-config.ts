@@ -47,7 +47,7 @@ export function createChannelProviders(config: Readonly<Config>, redis?: Redis):
     rateLimit: rateLimit(config.rates.sms, { honourSlowDown: true }),
   });
   const push = createPushProvider({
-    webPush: config.vapid ? { vapid: config.vapid } : undefined,
+    webPush: config.vapid ? { vapid: config.vapid, outbound: config.outbound } : undefined,
     sns,
     rateLimit: rateLimit(config.rates.push, { honourSlowDown: true }),
   });

@@ -62,6 +62,8 @@ describe('SMTP provider against smtp-server', () => {
     ['reject-554@example.test', 'permanent', /^554 5\.7\.1/],
     ['reject-data-554@example.test', 'permanent', /^554 5\.7\.1 .*\(DATA\)$/],
     ['reject-data-451@example.test', 'transient', /^451/],
+    // A relay that checks the recipient after the message: 550 5.1.1 at the end of DATA.
+    ['reject-data-550@example.test', 'address-invalid', /^550 5\.1\.1 .*User unknown \(DATA\)$/],
   ])('classifies a refusal of %s as %s', async (to, kind, error) => {
     const outcome = await provider.send(message(to));
     expect(outcome).toEqual({ kind, provider: 'smtp-test', error: expect.stringMatching(error) });
@@ -73,6 +75,26 @@ describe('SMTP provider against smtp-server', () => {
 });
 
 describe('SMTP provider refusals with custom replies', () => {
+  it('suppresses on 550 5.1.1 answered at the end of DATA, not on a content refusal there', async () => {
+    const sink = await startSmtpSink({
+      reply: (stage, rcpt) =>
+        stage !== 'data' ? undefined : rcpt.startsWith('gone') ? { code: 550, message: '5.1.1 <gone@example.test>: user unknown' } : { code: 550, message: '5.7.1 Content rejected' },
+    });
+    const provider = createSmtpProvider({ url: sink.url, name: 'smtp-late-check' });
+    try {
+      await expect(provider.send(message('gone@example.test'))).resolves.toEqual({
+        kind: 'address-invalid',
+        provider: 'smtp-late-check',
+        error: '550 5.1.1 <gone@example.test>: user unknown (DATA)',
+      });
+      await expect(provider.send(message('here@example.test'))).resolves.toMatchObject({ kind: 'permanent', error: expect.stringMatching(/^550 5\.7\.1/) });
+      expect(sink.messages).toHaveLength(0);
+    } finally {
+      await provider.close();
+      await sink.close();
+    }
+  });
+
   it('treats a policy 550 (5.7.1) as permanent, not as a bad address', async () => {
     const sink = await startSmtpSink({ reply: (stage) => (stage === 'rcpt' ? { code: 550, message: '5.7.1 Rejected by policy' } : undefined) });
     const provider = createSmtpProvider({ url: sink.url, name: 'smtp-policy' });
@@ -82,6 +104,38 @@ describe('SMTP provider refusals with custom replies', () => {
       await provider.close();
       await sink.close();
     }
+  });
+});
+
+describe('SMTP provider sender headers', () => {
+  let sink: SmtpSink;
+  let provider: Provider<EmailMessage>;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    provider = createSmtpProvider({ url: sink.url, name: 'smtp-headers' });
+  });
+  afterAll(async () => {
+    await provider.close();
+    await sink.close();
+  });
+
+  it.each([
+    ['from', { from: 'attacker@evil.example, Shop <no-reply@shop.example>' }, /^from must be exactly one mailbox: .* names more than one address$/],
+    ['from', { from: 'Friends: a@x.example, b@y.example;' }, /^from must be exactly one mailbox: .* is a group/],
+    ['from', { from: 'Shop <>' }, /^from must be exactly one mailbox: .* has an empty address$/],
+    ['replyTo', { replyTo: 'a@x.example, b@y.example' }, /^replyTo must be exactly one mailbox: .* names more than one address$/],
+  ])('refuses a %s that is not exactly one mailbox, permanently, before connecting', async (_field, headers, error) => {
+    const before = sink.connectionCount;
+    await expect(provider.send({ ...message('ada@example.test'), ...headers })).resolves.toEqual({ kind: 'permanent', provider: 'smtp-headers', error: expect.stringMatching(error) });
+    expect(sink.connectionCount).toBe(before);
+  });
+
+  it('sends the parsed mailbox: the display name is quoted and cannot move the envelope sender', async () => {
+    const outcome = await provider.send({ ...message('ada@example.test'), from: '"evil@x.example, Shop" <no-reply@shop.example>' });
+    expect(outcome.kind).toBe('sent');
+    const mail = sink.messages.at(-1)!;
+    expect(mail.envelope.mailFrom).toBe('no-reply@shop.example');
+    expect(mail.parsed.from?.value).toEqual([{ name: 'evil@x.example, Shop', address: 'no-reply@shop.example' }]);
   });
 });
 

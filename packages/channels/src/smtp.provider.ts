@@ -50,16 +50,19 @@ export function createSmtpProvider(options: SmtpProviderOptions): Provider<Email
     channel: 'email',
     async send(message: EmailMessage): Promise<SendOutcome> {
       if (closed) throw new Error(`${name}: send() after close()`);
+      const mail = mailOptions(message);
+      if (!mail.ok) return { kind: 'permanent', provider: name, error: mail.error };
+      const transaction = { recipients: mail.recipients };
       try {
-        const info = await transport.sendMail(mailOptions(message));
+        const info = await transport.sendMail(mail.options);
         // With one recipient an accepted send means it was taken; a partial rejection cannot
         // happen, but check rather than report a message as sent that nobody took.
         if (info.accepted.length === 0) {
-          return classifySmtpError(name, { code: 'EENVELOPE', message: 'no recipient accepted', response: info.response });
+          return classifySmtpError(name, { code: 'EENVELOPE', message: 'no recipient accepted', response: info.response }, transaction);
         }
         return { kind: 'sent', provider: name, providerMessageId: info.messageId || queueId(info.response) || 'unknown' };
       } catch (err) {
-        return classifySmtpError(name, err as SmtpErrorLike);
+        return classifySmtpError(name, err as SmtpErrorLike, transaction);
       }
     },
     async close(): Promise<void> {

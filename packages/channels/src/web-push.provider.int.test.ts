@@ -1,24 +1,22 @@
-import { Agent } from 'node:https';
 import { generateVAPIDKeys } from 'web-push';
 import { createWebPushProvider, MAX_WEB_PUSH_PAYLOAD_BYTES } from './web-push.provider';
 import type { Provider, PushMessage } from './provider';
 import { startWebPushReceiver, type TestSubscription, type WebPushReceiver } from './testing';
 
 describe('Web Push provider against a local push service', () => {
+  const outbound = { allowPrivate: ['127.0.0.1'] };
   const vapid = { ...generateVAPIDKeys(), subject: 'mailto:ops@shop.example.test' };
   let receiver: WebPushReceiver;
-  let agent: Agent;
   let provider: Provider<PushMessage>;
 
   beforeAll(async () => {
     receiver = await startWebPushReceiver({ vapidPublicKey: vapid.publicKey });
-    // Production trusts the system CA store; here the agent trusts the receiver's throwaway CA.
-    agent = new Agent({ ca: receiver.ca, keepAlive: false });
-    provider = createWebPushProvider({ vapid, agent });
+    // Production trusts the system CA store; here the provider trusts the receiver's throwaway
+    // CA, and the outbound policy exempts the receiver's loopback address, as OUTBOUND_ALLOW_PRIVATE would.
+    provider = createWebPushProvider({ vapid, ca: receiver.ca, outbound });
   });
   afterAll(async () => {
     await provider.close();
-    agent.destroy();
     await receiver.close();
   });
 
@@ -99,9 +97,10 @@ describe('Web Push provider against a local push service', () => {
   });
 
   it('is refused (permanent) when signed with another VAPID key', async () => {
-    const other = createWebPushProvider({ vapid: { ...generateVAPIDKeys(), subject: vapid.subject }, agent });
+    const other = createWebPushProvider({ vapid: { ...generateVAPIDKeys(), subject: vapid.subject }, ca: receiver.ca, outbound });
     const subscription = receiver.subscribe();
     await expect(other.send(push(subscription))).resolves.toMatchObject({ kind: 'permanent', error: expect.stringContaining('403') });
+    await other.close();
   });
 
   it('refuses oversized payloads and broken subscriptions without calling the service', async () => {
@@ -117,10 +116,12 @@ describe('Web Push provider against a local push service', () => {
   it('is transient when the push service is unreachable or its certificate is not trusted', async () => {
     const subscription = receiver.subscribe();
     const down = await provider.send(push({ ...subscription, endpoint: 'https://127.0.0.1:1/push/x' }));
-    expect(down).toMatchObject({ kind: 'transient' });
+    // A category, not ECONNREFUSED: the reason goes back to whoever named the endpoint.
+    expect(down).toEqual({ kind: 'transient', provider: 'web-push', error: 'the push service could not be reached' });
     // Without the test CA the certificate does not verify, and it is never skipped.
-    const untrusting = createWebPushProvider({ vapid, agent: new Agent({ keepAlive: false }) });
+    const untrusting = createWebPushProvider({ vapid, outbound });
     const tls = await untrusting.send(push(subscription));
-    expect(tls).toMatchObject({ kind: 'transient', error: expect.stringMatching(/certificate|self.signed|issuer/i) });
+    expect(tls).toEqual({ kind: 'transient', provider: 'web-push', error: "the push service's TLS certificate could not be verified" });
+    await untrusting.close();
   });
 });

@@ -4,8 +4,10 @@
  * (RFC 8292), then POSTed to the browser vendor's push service.
  */
 import { randomUUID } from 'node:crypto';
-import type { Agent } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { sendNotification } from 'web-push';
+import { checkPushEndpoint, DEFAULT_OUTBOUND_POLICY, type OutboundPolicy } from '@mc/core';
+import { createOutboundAgent } from './outbound-agent';
 import type { Provider, PushMessage, SendOutcome, WebPushSubscription } from './provider';
 import { classifyWebPushError } from './classify-web-push-error';
 
@@ -21,11 +23,17 @@ export interface VapidDetails {
 export interface WebPushProviderOptions {
   vapid: VapidDetails;
   /**
-   * HTTPS agent for the push-service requests. Production leaves it unset: the global agent
-   * verifies certificates against the system CA store (plus `NODE_EXTRA_CA_CERTS`). Tests pass
-   * an agent trusting their throwaway CA; TLS verification is never turned off.
+   * Where endpoints may lead (config.outbound): checked on the URL before sending and again by
+   * the connection on the resolved address. @defaultValue no exemptions, any public host
    */
-  agent?: Agent;
+  outbound?: OutboundPolicy;
+  /**
+   * CA to trust instead of the system store (plus `NODE_EXTRA_CA_CERTS`), which production
+   * uses. Tests give their throwaway CA; TLS verification is never turned off.
+   */
+  ca?: string;
+  /** Host name resolver. @defaultValue `dns.lookup`; tests give one resolving to private addresses. */
+  lookup?: LookupFunction;
   /** Used when the message has no TTL of its own. @defaultValue 86 400 (one day) */
   defaultTtlSeconds?: number;
   /** Socket inactivity limit per request. @defaultValue 15 000 */
@@ -43,6 +51,9 @@ export const MAX_WEB_PUSH_PAYLOAD_BYTES = 4096 - 86 - 16 - 1;
 export function createWebPushProvider(options: WebPushProviderOptions): Provider<PushMessage> {
   const name = options.name ?? 'web-push';
   const vapidDetails = checkVapid(options.vapid);
+  const outbound = options.outbound ?? DEFAULT_OUTBOUND_POLICY;
+  // Every request goes through this agent: it applies the outbound policy when connecting.
+  const agent = createOutboundAgent({ policy: outbound, pushEndpoints: true, ca: options.ca, lookup: options.lookup });
 
   return {
     name,
@@ -52,6 +63,9 @@ export function createWebPushProvider(options: WebPushProviderOptions): Provider
         throw new Error(`${name}: cannot send to a ${push.target.kind} target`);
       }
       const subscription = push.target.subscription;
+      // Refused by policy: permanent (the same answer every time) but no verdict on the address.
+      const refused = checkPushEndpoint(subscription.endpoint, outbound);
+      if (refused) return { kind: 'permanent', provider: name, error: refused };
       const problem = subscriptionProblem(subscription);
       // A stored subscription that cannot be encrypted for will never work: suppress it.
       if (problem) return { kind: 'address-invalid', provider: name, error: problem };
@@ -68,7 +82,7 @@ export function createWebPushProvider(options: WebPushProviderOptions): Provider
           TTL: push.ttlSeconds ?? options.defaultTtlSeconds ?? 86_400,
           urgency: push.urgency ?? 'normal',
           timeout: options.timeoutMs ?? 15_000,
-          ...(options.agent ? { agent: options.agent } : {}),
+          agent,
         });
         // RFC 8030 §5: the Location header names the push message resource.
         const location = result.headers.location ?? result.headers.Location;
@@ -78,7 +92,7 @@ export function createWebPushProvider(options: WebPushProviderOptions): Provider
       }
     },
     async close(): Promise<void> {
-      // Requests are one-shot; an agent given to us belongs to the caller.
+      agent.destroy();
     },
   };
 }

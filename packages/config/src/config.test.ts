@@ -80,3 +80,43 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AUTH_FAILURE_LIMIT: '1.5' })).toThrow(/^AUTH_FAILURE_LIMIT: /);
   });
 });
+
+describe('loadConfig: outbound policy and MAIL_FROM', () => {
+  it('exempts nothing and allows any push host by default', () => {
+    expect(loadConfig({}).outbound).toEqual({ allowPrivate: [] });
+  });
+
+  it('reads OUTBOUND_ALLOW_PRIVATE and PUSH_ENDPOINT_HOSTS as comma-separated lists', () => {
+    const config = loadConfig({
+      OUTBOUND_ALLOW_PRIVATE: '127.0.0.1, 10.0.0.0/8 ,push.internal,fd00::/8',
+      PUSH_ENDPOINT_HOSTS: 'fcm.googleapis.com,*.push.services.mozilla.com',
+    });
+    expect(config.outbound).toEqual({
+      allowPrivate: ['127.0.0.1', '10.0.0.0/8', 'push.internal', 'fd00::/8'],
+      pushEndpointHosts: ['fcm.googleapis.com', '*.push.services.mozilla.com'],
+    });
+    expect(Object.isFrozen(config.outbound.allowPrivate)).toBe(true);
+  });
+
+  it.each([
+    [{ OUTBOUND_ALLOW_PRIVATE: '10.0.0.1/8' }, 'OUTBOUND_ALLOW_PRIVATE', /CIDR/],
+    [{ OUTBOUND_ALLOW_PRIVATE: 'http://push.internal' }, 'OUTBOUND_ALLOW_PRIVATE', /neither a host name/],
+    [{ PUSH_ENDPOINT_HOSTS: 'https://fcm.googleapis.com' }, 'PUSH_ENDPOINT_HOSTS', /not a host name/],
+    [{ PUSH_ENDPOINT_HOSTS: ' , ' }, 'PUSH_ENDPOINT_HOSTS', /lists no host/],
+    [{ MAIL_FROM: 'a@shop.example, b@shop.example' }, 'MAIL_FROM', /one mailbox.*more than one address/],
+    [{ MAIL_FROM: 'Team: a@shop.example;' }, 'MAIL_FROM', /group/],
+    [{ MAIL_FROM: 'Shop <>' }, 'MAIL_FROM', /empty address/],
+  ])('refuses %p naming %s', (env, variable, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect((error as ConfigError).variable).toBe(variable);
+    }
+  });
+
+  it('accepts one mailbox as MAIL_FROM, the default included', () => {
+    expect(loadConfig({}).mailFrom).toBe('Message Center <no-reply@localhost>');
+    expect(loadConfig({ MAIL_FROM: '"Shop, Paris" <no-reply@shop.example>' }).mailFrom).toBe('"Shop, Paris" <no-reply@shop.example>');
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { allowPrivateEntryProblem, mailboxProblem, pushHostEntryProblem, type OutboundPolicy } from '@mc/core';
 
 export interface SmtpConfig {
   /** nodemailer connection URL; unset → the dev outbox. */
@@ -70,6 +71,13 @@ export interface Config {
     /** How long a published-template lookup may be served from cache. @defaultValue 30000 */
     templateCacheMs: number;
   };
+  /**
+   * The outbound policy for URLs reached on someone else's word (web-push endpoints): https,
+   * public addresses only, except the destinations in `allowPrivate` (OUTBOUND_ALLOW_PRIVATE:
+   * hosts, IPs, CIDRs; empty by default); `pushEndpointHosts` (PUSH_ENDPOINT_HOSTS) narrows push
+   * endpoints to those hosts (`*.domain` for names under a domain); unset → any public host.
+   */
+  outbound: OutboundPolicy;
   ingest: {
     /** Largest request body accepted. @defaultValue 5 MiB */
     bodyLimitBytes: number;
@@ -203,6 +211,27 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     };
   };
 
+  const mailFrom = read('MAIL_FROM') ?? 'Message Center <no-reply@localhost>';
+  const mailFromProblem = mailboxProblem(mailFrom);
+  if (mailFromProblem) throw new ConfigError('MAIL_FROM', `must be exactly one mailbox (Name <address@domain>): it ${mailFromProblem}`);
+
+  const list = (name: string, problemOf: (entry: string) => string | undefined): string[] | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+    for (const entry of entries) {
+      const problem = problemOf(entry);
+      if (problem) throw new ConfigError(name, problem);
+    }
+    return entries;
+  };
+  const pushEndpointHosts = list('PUSH_ENDPOINT_HOSTS', pushHostEntryProblem);
+  if (pushEndpointHosts?.length === 0) throw new ConfigError('PUSH_ENDPOINT_HOSTS', 'lists no host; leave it unset to allow any public host');
+  const outbound: OutboundPolicy = {
+    allowPrivate: list('OUTBOUND_ALLOW_PRIVATE', allowPrivateEntryProblem) ?? [],
+    ...(pushEndpointHosts ? { pushEndpointHosts } : {}),
+  };
+
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
     host,
@@ -213,7 +242,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     smtpUrl: url('SMTP_URL', undefined, ['smtp:', 'smtps:']),
     smtpSecondaryUrl: url('SMTP_SECONDARY_URL', undefined, ['smtp:', 'smtps:']),
     outboxDir: path.resolve(read('OUTBOX_DIR') ?? '.data/outbox'),
-    mailFrom: read('MAIL_FROM') ?? 'Message Center <no-reply@localhost>',
+    mailFrom,
     adminKey,
     ingestKey,
     soapOperators,
@@ -245,6 +274,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       metricsPort: optionalInt('WORKER_METRICS_PORT', 0, 65535),
       retentionDays: int('EVENT_RETENTION_DAYS', 90, 0, 36_500),
     },
+    outbound,
     ingest: {
       bodyLimitBytes: int('BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       idempotencyTtlSeconds: int('IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 30 * 86_400),

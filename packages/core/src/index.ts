@@ -13,3 +13,21 @@ export { DomainError, notFound, conflict, unprocessable, invalid } from './error
 export type { ErrorCode, FieldError } from './errors';
 export { normalizeLocale, localeCandidates } from './locale';
 export { isValidEmail, isValidPhone, normalizePhone } from './addresses';
+export { parseIp, parseCidr, classifyIp, describeAddressClass, formatIp } from './ip-address';
+export type { AddressClass, AddressVerdict, Cidr, IpAddress } from './ip-address';
+export {
+  DEFAULT_OUTBOUND_POLICY,
+  OUTBOUND_REFUSAL_PREFIX,
+  allowPrivateEntryProblem,
+  pushHostEntryProblem,
+  isExemptDestination,
+  outboundAddressRefusal,
+  outboundHostRefusal,
+  checkOutboundUrl,
+  checkPushEndpoint,
+  pushEndpointCheck,
+  normalizeHost,
+} from './outbound-policy';
+export type { OutboundPolicy, OutboundUrlOptions } from './outbound-policy';
+export { parseMailbox, mailboxProblem } from './mailbox';
+export type { Mailbox, MailboxResult } from './mailbox';

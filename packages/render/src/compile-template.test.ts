@@ -188,3 +188,34 @@ describe('compileTemplate (sms, push)', () => {
     expect(err).toMatchObject({ field: 'channel', message: 'channel: unknown channel "fax"' });
   });
 });
+
+describe('compileTemplate: sender headers', () => {
+  const mjml = '<mjml><mj-body><mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section></mj-body></mjml>';
+  const scope = (ctx: Record<string, unknown>) => ({ ctx, type: 'order', locale: 'en' }) as never;
+
+  it('refuses, with the test data, a from that renders as more than one address, naming the field', async () => {
+    const err = await compileFault(
+      compileTemplate('email', email(mjml, { from: '{{ ctx.shop }} <no-reply@shop.example>' }), { testData: scope({ shop: 'attacker@evil.example, Shop' }) }),
+    );
+    expect(err.field).toBe('from');
+    expect(err.message).toBe(
+      'from: with the test data it renders as "attacker@evil.example, Shop <no-reply@shop.example>", which names more than one address: from must be exactly one mailbox (Name <address@domain>), so the send would fail',
+    );
+    await expect(
+      compileTemplate('email', email(mjml, { from: '{{ ctx.shop }} <no-reply@shop.example>' }), { testData: scope({ shop: 'Shop' }) }),
+    ).resolves.toMatchObject({ channel: 'email' });
+  });
+
+  it.each([
+    ['replyTo', { replyTo: 'Team: a@shop.example, b@shop.example;' }, /is a group/],
+    ['from', { from: 'Shop <>' }, /has an empty address/],
+    ['from', { from: 'a@shop.example, b@shop.example' }, /names more than one address/],
+  ])('refuses a %s without Liquid that is not one mailbox, test data or not', async (field, extra, message) => {
+    const err = await compileFault(compileTemplate('email', email(mjml, extra)));
+    expect(err).toMatchObject({ field, message: expect.stringMatching(message) });
+  });
+
+  it('cannot judge a from with Liquid without test data, and lets it through', async () => {
+    await expect(compileTemplate('email', email(mjml, { from: '{{ ctx.sender }}' }))).resolves.toMatchObject({ channel: 'email' });
+  });
+});

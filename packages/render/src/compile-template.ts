@@ -3,7 +3,7 @@
  * MJML to HTML once, and returns what a template version row stores. Everything that can
  * be wrong with a template is found here, so the worker never meets a broken one.
  */
-import type { Channel } from '@mc/core';
+import { mailboxProblem, type Channel } from '@mc/core';
 import type { ChannelContent, ContentByChannel, EmailContent, PushContent, SmsContent } from '@mc/contracts';
 import type {
   CompiledEmailTemplate,
@@ -20,7 +20,7 @@ import { prepareData } from './push-data-template';
 import { readEmailContent, readPushContent, readSmsContent } from './read-content';
 import type { RenderScope } from './render-scope';
 import { TemplateError, describeLocation } from './template-error';
-import { testDataWarnings } from './test-data-warnings';
+import { senderFaults, testDataWarnings } from './test-data-warnings';
 
 export interface CompileOptions {
   /**
@@ -29,6 +29,12 @@ export interface CompileOptions {
    * UCS-2, a push payload over the web push limit.
    */
   testData?: RenderScope;
+  /**
+   * Refuse an email whose `from` or `replyTo` is not exactly one mailbox: as written when it has
+   * no Liquid, as rendered with `testData` otherwise. Preview turns it off and warns instead.
+   * @defaultValue true
+   */
+  requireSingleMailbox?: boolean;
 }
 
 /**
@@ -48,9 +54,22 @@ export async function compileTemplate(
   options: CompileOptions = {},
 ): Promise<CompiledTemplate> {
   const compiled = await compileContent(channel, content);
+  const checkSenders = compiled.channel === 'email' && (options.requireSingleMailbox ?? true);
   if (options.testData) {
     const { message, missing } = prepareDetailedRenderer(compiled).renderDetailed(options.testData);
+    if (checkSenders && message.channel === 'email') {
+      const fault = senderFaults(message)[0];
+      if (fault) throw new TemplateError(fault.field, `${fault.field}: with the test data it ${fault.message}`);
+    }
     compiled.warnings.push(...testDataWarnings(message, missing));
+  } else if (checkSenders && compiled.channel === 'email') {
+    for (const field of ['from', 'replyTo'] as const) {
+      const source = compiled.content[field]?.trim();
+      // With Liquid in it, only a render with data can tell; without, the text is what is sent.
+      if (!source || /\{\{|\{%/.test(source)) continue;
+      const problem = mailboxProblem(source);
+      if (problem) throw new TemplateError(field, `${field}: ${JSON.stringify(source)} ${problem}; ${field} must be exactly one mailbox (Name <address@domain>)`);
+    }
   }
   return compiled;
 }

@@ -34,6 +34,27 @@ describe('previewTemplate', () => {
     ]);
   });
 
+  it('warns when from or replyTo does not render as exactly one mailbox (publish refuses it)', async () => {
+    const preview = await previewTemplate(
+      'email',
+      { subject: 's', mjml, from: '{{ ctx.shop }} <no-reply@shop.example>', replyTo: 'a@shop.example, b@shop.example' },
+      { ctx: { shop: 'attacker@evil.example, Shop' } },
+    );
+    expect(preview.from).toBe('attacker@evil.example, Shop <no-reply@shop.example>');
+    expect(preview.warnings).toEqual(
+      expect.arrayContaining([
+        {
+          field: 'from',
+          message:
+            'renders as "attacker@evil.example, Shop <no-reply@shop.example>", which names more than one address: from must be exactly one mailbox (Name <address@domain>), so the send would fail',
+        },
+        expect.objectContaining({ field: 'replyTo', message: expect.stringMatching(/names more than one address/) }),
+      ]),
+    );
+    const fine = await previewTemplate('email', { subject: 's', mjml, from: '{{ ctx.shop }} <no-reply@shop.example>' }, { ctx: { shop: 'Shop' } });
+    expect(fine.warnings.filter((w) => w.field === 'from')).toEqual([]);
+  });
+
   it('reports a fault as a TemplateError with its location, like publish', async () => {
     await expect(previewTemplate('email', { subject: 's', mjml: mjml.replace('mj-text>Hello', 'mj-txt>Hello') }, {})).rejects.toBeInstanceOf(
       TemplateError,

@@ -22,7 +22,8 @@ export function previewTemplate<C extends Channel>(
 ): Promise<Preview<RenderedMessageByChannel[C]>>;
 export function previewTemplate(channel: Channel, content: ChannelContent, scope: RenderScope): Promise<Preview>;
 export async function previewTemplate(channel: Channel, content: ChannelContent, scope: RenderScope): Promise<Preview> {
-  const compiled = await compileTemplate(channel, content);
+  // A sender header that is not one mailbox is a warning here (with the data at hand), not a fault.
+  const compiled = await compileTemplate(channel, content, { requireSingleMailbox: false });
   const { message, missing } = prepareDetailedRenderer(compiled).renderDetailed(scope);
   return { ...message, warnings: [...compiled.warnings, ...testDataWarnings(message, missing)] };
 }

@@ -3,8 +3,9 @@
  * publish: each variable the data lacks, and the channel's size concerns (an SMS forced
  * into UCS-2, a push payload over the web push limit).
  */
+import { mailboxProblem } from '@mc/core';
 import { WEB_PUSH_PAYLOAD_LIMIT_BYTES } from './push-payload';
-import type { MissingVariable, RenderedMessage } from './rendered-message';
+import type { MissingVariable, RenderedEmail, RenderedMessage } from './rendered-message';
 import { nonGsm7Characters } from './sms-segments';
 import type { TemplateWarning } from './template-error';
 
@@ -50,6 +51,23 @@ function channelWarnings(message: RenderedMessage): TemplateWarning[] {
         },
       ];
     case 'email':
-      return [];
+      return senderFaults(message).map(({ field, message: text }) => ({ field, message: text }));
   }
+}
+
+/**
+ * `from` and `replyTo` as rendered that are not exactly one mailbox: the send would fail (the
+ * provider refuses them), so publish refuses them and preview warns.
+ */
+export function senderFaults(message: RenderedEmail): { field: 'from' | 'replyTo'; message: string }[] {
+  const faults: { field: 'from' | 'replyTo'; message: string }[] = [];
+  for (const field of ['from', 'replyTo'] as const) {
+    const value = message[field];
+    if (value === undefined) continue;
+    const problem = mailboxProblem(value);
+    if (problem) {
+      faults.push({ field, message: `renders as ${JSON.stringify(value)}, which ${problem}: ${field} must be exactly one mailbox (Name <address@domain>), so the send would fail` });
+    }
+  }
+  return faults;
 }
