@@ -76,6 +76,32 @@ describe('failed authentications (AUTH_FAILURE_LIMIT=3, TRUST_PROXY unset)', () 
   });
 });
 
+test('SOAP logins count against the same address: past the limit a Client fault, with the right key too', async () => {
+  const door = await startApp({ AUTH_FAILURE_LIMIT: '2' });
+  const push = (token: string, remoteAddress = '127.0.0.1') =>
+    door.app.inject({
+      method: 'POST',
+      url: '/nl/jsp/soaprouter.jsp',
+      remoteAddress,
+      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'nms:rtEvent#PushEvent' },
+      payload:
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:urn="urn:nms:rtEvent">' +
+        `<soapenv:Body><urn:PushEvent><urn:sessiontoken>${token}</urn:sessiontoken>` +
+        '<urn:domEvent><rtEvent type="NOPE" email="ann@example.com"/></urn:domEvent></urn:PushEvent></soapenv:Body></soapenv:Envelope>',
+    });
+  const faults = [];
+  for (let i = 0; i < 3; i++) {
+    const reply = await push(`mc_wrong_${i}`);
+    expect(reply.statusCode).toBe(500);
+    faults.push(/Rate limit exceeded/.test(reply.body) ? 'limited' : /Invalid login/i.test(reply.body) ? 'login' : reply.body);
+  }
+  expect(faults).toEqual(['login', 'login', 'limited']);
+  expect((await push(ADMIN)).body).toMatch(/Rate limit exceeded/);
+  // The REST door shares the count; another address is not affected.
+  expect((await door.get('/v1/event-types', ADMIN)).statusCode).toBe(429);
+  expect((await push(ADMIN, '192.0.2.60')).body).not.toMatch(/Rate limit exceeded|Invalid login/i);
+});
+
 test('behind a trusted proxy (TRUST_PROXY=127.0.0.1) failures count against the forwarded client address', async () => {
   const door = await startApp({ AUTH_FAILURE_LIMIT: '2', TRUST_PROXY: '127.0.0.1' });
   const statuses = [];

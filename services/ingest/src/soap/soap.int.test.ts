@@ -64,7 +64,7 @@ async function makeHarness(
   });
   const app = fastify();
   // As in app.ts: the service-wide API-key hook sits in front of every route.
-  if (serviceAuth) registerAuth(app, { verify: async () => undefined, invalidate: () => undefined });
+  if (serviceAuth) registerAuth(app, { keys: { verify: async () => undefined, invalidate: () => undefined, forgetUnknown: () => undefined } as never, failures: undefined as never });
   await app.register(soapRoutes, {
     intake,
     verifyApiKey: async (key) => (key === API_KEY ? { id: 'key-1', scopes: ['events:write'] } : undefined),
