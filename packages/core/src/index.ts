@@ -12,4 +12,12 @@ export { EventIdGenerator, EVENT_ID_EPOCH_MS, eventIdTime, parseEventId } from '
 export { DomainError, notFound, conflict, unprocessable, invalid } from './errors';
 export type { ErrorCode, FieldError } from './errors';
 export { normalizeLocale, localeCandidates } from './locale';
-export { isValidEmail, isValidPhone, normalizePhone } from './addresses';
+export {
+  isValidEmail,
+  isValidPhone,
+  normalizePhone,
+  emailProblem,
+  phoneProblem,
+  webPushSubscriptionProblems,
+  snsEndpointArnProblem,
+} from './addresses';
