@@ -63,7 +63,10 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
         // Paths name the body (`body/email`) or the header, as Fastify's own validation does.
         const errors = result!.problem.errors?.map((e) => ({
           ...e,
-          path: e.path === '/idempotencyKey' && request.headers['idempotency-key'] !== undefined ? 'headers/idempotency-key' : `body${e.path === '/' ? '' : e.path}`,
+          path:
+            e.path === '/idempotencyKey' && request.headers['idempotency-key'] !== undefined
+              ? 'headers/idempotency-key'
+              : `body${e.path === '/' ? '' : `/${e.path.replace(/^\//, '')}`}`,
         }));
         throw new ProblemError({ ...result!.problem, ...(errors ? { errors } : {}) });
       }
