@@ -53,10 +53,11 @@ export function checkEventShape(candidate: unknown): ShapeVerdict {
 }
 
 function pushErrors(push: Record<string, unknown>): FieldError[] {
+  if ('webPush' in push && 'snsEndpointArn' in push) return [{ path: '', message: 'must have either webPush or snsEndpointArn, not both' }];
   const check = 'webPush' in push ? checkWebPush! : 'snsEndpointArn' in push ? checkSns! : undefined;
   if (!check) return [{ path: '', message: 'must have either webPush or snsEndpointArn' }];
   const errors = [...check.Errors(push)].map((e) => ({ path: e.path, message: e.message }));
-  return errors.length > 0 ? errors : [{ path: '', message: 'must have either webPush or snsEndpointArn, not both' }];
+  return errors.length > 0 ? errors : [{ path: '', message: 'is not a push address' }];
 }
 
 /**
