@@ -61,23 +61,27 @@ function pushErrors(push: Record<string, unknown>): FieldError[] {
 }
 
 /**
- * Address faults of a well-shaped event (see @mc/core addresses for the rules). The REST door
- * refuses them with 400; SOAP accepts them as Adobe does and the worker ends them targetingFailed.
+ * Address faults of an event (see @mc/core addresses for the rules). The REST door refuses
+ * them with 400; SOAP accepts them as Adobe does and the worker ends them targetingFailed.
+ * Fields of the wrong type are skipped (the shape check names them), so a caller may report
+ * both kinds of fault of one event at once.
  */
-export function eventAddressErrors(event: EventInput): FieldError[] {
+export function eventAddressErrors(event: Partial<Record<keyof EventInput, unknown>>): FieldError[] {
   const errors: FieldError[] = [];
-  if (event.email !== undefined) {
+  if (typeof event.email === 'string') {
     const why = emailProblem(event.email);
     if (why) errors.push({ path: '/email', message: `is not an email address: it ${why}` });
   }
-  if (event.mobilePhone !== undefined) {
+  if (typeof event.mobilePhone === 'string') {
     const why = phoneProblem(event.mobilePhone);
     if (why) errors.push({ path: '/mobilePhone', message: why });
   }
-  if (event.push && 'webPush' in event.push) {
-    for (const e of webPushSubscriptionProblems(event.push.webPush)) errors.push({ path: `/push/webPush${e.path}`, message: e.message });
-  } else if (event.push && 'snsEndpointArn' in event.push) {
-    const why = snsEndpointArnProblem(event.push.snsEndpointArn);
+  const push = isObject(event.push) ? event.push : undefined;
+  if (push && isObject(push.webPush) && checkWebPush!.Check({ webPush: push.webPush })) {
+    const subscription = push.webPush as { endpoint: string; keys: { p256dh: string; auth: string } };
+    for (const e of webPushSubscriptionProblems(subscription)) errors.push({ path: `/push/webPush${e.path}`, message: e.message });
+  } else if (push && typeof push.snsEndpointArn === 'string') {
+    const why = snsEndpointArnProblem(push.snsEndpointArn);
     if (why) errors.push({ path: '/push/snsEndpointArn', message: why });
   }
   return errors;

@@ -221,3 +221,50 @@ describe('when the queue does not answer in time', () => {
     expect(jobs.filter((j) => j.data?.event?.externalId === 'nokey-1')).toEqual([]);
   });
 });
+
+describe('door options', () => {
+  test('checkAddresses: false (the SOAP door) stores bad addresses as given (the worker judges them later)', async () => {
+    const bad = event({ email: 'not-an-email', mobilePhone: '12ab' });
+    const [rest] = await intake.accept([{ event: bad }], 'realtime', 'key:1');
+    expect(rest).toMatchObject({ ok: false, problem: { status: 400, errors: [{ path: '/email' }, { path: '/mobilePhone' }] } });
+    const [soap] = await intake.accept([{ event: bad }], 'realtime', 'key:1', { checkAddresses: false });
+    expect((await direct.realtime.getJob(eventJobId(ok(soap).id)))?.data.event).toMatchObject({ email: 'not-an-email', mobilePhone: '12ab' });
+  });
+
+  test('checkPushEndpoint: a reason refuses the event with 422 outbound-policy at /push/webPush/endpoint, at every door', async () => {
+    const seen: string[] = [];
+    const guarded = new EventIntake({
+      queues: direct,
+      redis,
+      catalog: createEventTypeCatalog(async (key) => ({ id: 1, key, enabled: true, ctxSchema: null, maxAgeSeconds: null })),
+      ids: new EventIdGenerator(8),
+      keyPrefix: prefix,
+      idempotencyTtlSeconds: 60,
+      attempts: { email: 3, sms: 3, push: 3 },
+      checkPushEndpoint: (url) => {
+        seen.push(url);
+        return new URL(url).hostname === '169.254.169.254' ? 'the host is a link-local address' : undefined;
+      },
+    });
+    const keys = { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]).toString('base64url'), auth: Buffer.alloc(16, 2).toString('base64url') };
+    const to = (endpoint: string) => ({ type: TYPE, wishedChannel: 'push', push: { webPush: { endpoint, keys } } });
+    for (const checkAddresses of [true, false]) {
+      const [refused, allowed] = await guarded.accept(
+        [{ event: to('https://169.254.169.254/latest') }, { event: to('https://push.example.net/abc') }],
+        'batch',
+        'key:1',
+        { checkAddresses },
+      );
+      expect(refused).toEqual({
+        ok: false,
+        problem: expect.objectContaining({
+          status: 422,
+          type: 'urn:message-center:problem:outbound-policy',
+          errors: [{ path: '/push/webPush/endpoint', message: 'the host is a link-local address' }],
+        }),
+      });
+      expect(ok(allowed).duplicate).toBe(false);
+    }
+    expect(seen).toContain('https://push.example.net/abc');
+  });
+});

@@ -204,20 +204,17 @@ export class EventIntake {
 
   private async judge(candidate: unknown, checkAddresses: boolean): Promise<Verdict> {
     const shape = checkEventShape(candidate);
-    if (!shape.ok) {
-      const where = shape.errors.map((e) => e.path).join(', ');
-      return { ok: false, problem: makeProblem(400, 'validation', 'Invalid event', `The event does not match the schema at ${where}.`, shape.errors) };
+    // Address faults of well-typed fields are reported with the shape faults, all at once.
+    const addressErrors =
+      checkAddresses && typeof candidate === 'object' && candidate !== null && !Array.isArray(candidate)
+        ? eventAddressErrors(candidate).filter((a) => shape.ok || !shape.errors.some((e) => e.path === '/' || a.path === e.path || a.path.startsWith(`${e.path}/`)))
+        : [];
+    if (!shape.ok || addressErrors.length > 0) {
+      const errors = [...(shape.ok ? [] : shape.errors), ...addressErrors];
+      const detail = `The event is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`;
+      return { ok: false, problem: makeProblem(400, 'validation', 'Invalid event', detail.length > 2000 ? `${detail.slice(0, 2000)}…` : detail, errors) };
     }
     const event = shape.event;
-    if (checkAddresses) {
-      const errors = eventAddressErrors(event);
-      if (errors.length > 0) {
-        return {
-          ok: false,
-          problem: makeProblem(400, 'validation', 'Invalid event', `Bad address: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`, errors),
-        };
-      }
-    }
     const type = await this.options.catalog.get(event.type);
     if (!type) {
       return {
