@@ -92,7 +92,18 @@ interface Pending {
 type Verdict = { ok: true; event: BatchEventInput } | { ok: false; problem: Problem };
 
 export class EventIntake {
-  constructor(private readonly options: IntakeOptions) {}
+  /**
+   * Whether the connection was lost and has not been ready since. ioredis passes through
+   * `connecting` between reconnect attempts, so the status alone would let a request wait for
+   * the whole enqueue timeout while Redis is known to be down.
+   */
+  private redisDown: boolean;
+
+  constructor(private readonly options: IntakeOptions) {
+    this.redisDown = LOST.has(options.redis.status);
+    options.redis.on('ready', () => (this.redisDown = false));
+    options.redis.on('close', () => (this.redisDown = true));
+  }
 
   /**
    * @param scope separates idempotency keys of different callers (the API key's id).
@@ -155,7 +166,7 @@ export class EventIntake {
     const jobs = fresh.map(({ job, delay }) => ({ name: DELIVER_JOB, data: job, opts: this.jobOptions(job, delay) }));
     // BullMQ waits for a lost connection to come back; the caller gets a 503 instead, at once
     // when the connection is known to be down (nothing sent), else after the timeout.
-    if (LOST.has(this.options.redis.status)) {
+    if (this.redisDown || LOST.has(this.options.redis.status)) {
       this.options.onEnqueueError?.(new Error(`redis connection is ${this.options.redis.status}`));
       throw new DomainError('unavailable', fresh.some((p) => p.idemKey) ? KEYED_UNCONFIRMED : NOTHING_STORED);
     }
