@@ -229,7 +229,7 @@ function nest(depth: number): Record<string, unknown> {
   return value;
 }
 
-const asSinglePath = (path: string) => (path === '/' ? 'body' : `body/${path.replace(/^\//, '')}`);
+const asSinglePath = (path: string) => (path === '/' ? 'body' : path.startsWith('/') ? `body${path}` : path);
 const asBatchPath = (path: string) => (path === '/' ? '/events/0' : `/events/0/${path.replace(/^\//, '')}`);
 
 describe('POST /v1/events', () => {

@@ -60,13 +60,18 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
       const idempotencyKey = request.headers['idempotency-key'] ?? (typeof inBody === 'string' ? inBody : undefined);
       const [result] = await ctx.intake.accept([{ event: body, idempotencyKey }], 'realtime', request.principal!.id);
       if (!result!.ok) {
-        // Paths name the body (`body/email`) or the header, as Fastify's own validation does.
+        // Pointers name the body (`body/email`) or the header, as Fastify's own validation
+        // does; ctx-schema paths (`ctx.items.0.name`) stay as the event type's schema names them.
         const errors = result!.problem.errors?.map((e) => ({
           ...e,
           path:
             e.path === '/idempotencyKey' && request.headers['idempotency-key'] !== undefined
               ? 'headers/idempotency-key'
-              : `body${e.path === '/' ? '' : `/${e.path.replace(/^\//, '')}`}`,
+              : e.path === '/'
+                ? 'body'
+                : e.path.startsWith('/')
+                  ? `body${e.path}`
+                  : e.path,
         }));
         throw new ProblemError({ ...result!.problem, ...(errors ? { errors } : {}) });
       }
