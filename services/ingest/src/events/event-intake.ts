@@ -126,7 +126,8 @@ export class EventIntake {
       pending.push({
         ...this.makeJob(verdict.event, this.options.ids.next().toString(), lane, now),
         index,
-        fingerprint: eventFingerprint(verdict.event),
+        // Only a keyed event needs its fingerprint (it costs a canonical JSON and a hash).
+        fingerprint: idempotencyKey === undefined ? '' : eventFingerprint(verdict.event),
         idemKey: idempotencyKey === undefined ? undefined : this.idempotencyRedisKey(scope, idempotencyKey),
       });
     });
