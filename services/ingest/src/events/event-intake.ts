@@ -109,12 +109,12 @@ export class EventIntake {
    * @param scope separates idempotency keys of different callers (the API key's id).
    * @throws DomainError('unavailable') when the queue cannot be reached or did not confirm in time.
    */
-  async accept(items: readonly IntakeItem[], lane: Lane, scope: string, accept: AcceptOptions = {}): Promise<IntakeResult[]> {
+  async accept(items: readonly IntakeItem[], lane: Lane, scope: string, door: AcceptOptions = {}): Promise<IntakeResult[]> {
     await this.checkRate(scope, items.length);
     const results: IntakeResult[] = new Array(items.length);
     const pending: Pending[] = [];
     const now = Date.now();
-    const checkAddresses = accept.checkAddresses ?? true;
+    const checkAddresses = door.checkAddresses ?? true;
 
     const judged = await Promise.all(items.map((item) => this.judge(item.event, checkAddresses)));
     judged.forEach((verdict, index) => {
