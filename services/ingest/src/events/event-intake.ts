@@ -107,6 +107,7 @@ export class EventIntake {
 
   /**
    * @param scope separates idempotency keys of different callers (the API key's id).
+   * @param door what this entry point checks (SOAP: `{ checkAddresses: false }`).
    * @throws DomainError('unavailable') when the queue cannot be reached or did not confirm in time.
    */
   async accept(items: readonly IntakeItem[], lane: Lane, scope: string, door: AcceptOptions = {}): Promise<IntakeResult[]> {
