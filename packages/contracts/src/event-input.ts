@@ -6,6 +6,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import './formats';
 
+/** Idempotency keys: visible ASCII, inner spaces allowed (at most 255 characters by maxLength). */
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7E]([\\x20-\\x7E]*[\\x21-\\x7E])?$';
 export const EVENT_TYPE_KEY_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,63}$';
 export const LOCALE_PATTERN = '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$';
 /** Names and Adobe's numeric codes (0 email, 1 SMS, 41 iOS push, 42 Android push). */
@@ -63,7 +65,14 @@ export type EventInput = Static<typeof EventInput>;
 
 /** A batch item may carry its own idempotency key (REST single events use the header). */
 export const BatchEventInput = Type.Composite(
-  [EventInput, Type.Object({ idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) })],
+  [
+    EventInput,
+    Type.Object({
+      idempotencyKey: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 255, pattern: IDEMPOTENCY_KEY_PATTERN, description: 'Same rules as the Idempotency-Key header.' }),
+      ),
+    }),
+  ],
   { additionalProperties: false },
 );
 export type BatchEventInput = Static<typeof BatchEventInput>;

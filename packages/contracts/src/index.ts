@@ -6,6 +6,7 @@ export {
   PushAddress,
   WebPushSubscription,
   EVENT_TYPE_KEY_PATTERN,
+  IDEMPOTENCY_KEY_PATTERN,
   LOCALE_PATTERN,
   WISHED_CHANNEL_VALUES,
 } from './event-input';
@@ -46,3 +47,5 @@ export {
   ProofRequest,
 } from './templates.schemas';
 export { registerFormats } from './formats';
+export { checkEventShape, eventAddressErrors, MAX_CTX_DEPTH } from './event-check';
+export type { ShapeVerdict } from './event-check';

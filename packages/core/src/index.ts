@@ -12,7 +12,6 @@ export { EventIdGenerator, EVENT_ID_EPOCH_MS, eventIdTime, parseEventId } from '
 export { DomainError, notFound, conflict, unprocessable, invalid } from './errors';
 export type { ErrorCode, FieldError } from './errors';
 export { normalizeLocale, localeCandidates } from './locale';
-export { isValidEmail, isValidPhone, normalizePhone } from './addresses';
 export { parseIp, parseCidr, classifyIp, describeAddressClass, formatIp } from './ip-address';
 export type { AddressClass, AddressVerdict, Cidr, IpAddress } from './ip-address';
 export {
@@ -31,3 +30,12 @@ export {
 export type { OutboundPolicy, OutboundUrlOptions } from './outbound-policy';
 export { parseMailbox, mailboxProblem } from './mailbox';
 export type { Mailbox, MailboxResult } from './mailbox';
+export {
+  isValidEmail,
+  isValidPhone,
+  normalizePhone,
+  emailProblem,
+  phoneProblem,
+  webPushSubscriptionProblems,
+  snsEndpointArnProblem,
+} from './addresses';

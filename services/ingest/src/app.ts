@@ -17,6 +17,9 @@ import { adminRoutes } from './admin/admin.routes';
 import { opsRoutes } from './ops/ops.routes';
 import { outboxRoutes } from './outbox/outbox.routes';
 import { soapRoutes } from './soap';
+import { validatorCompiler } from './http/validator-compiler';
+import { registerJsonBodyParser } from './http/json-body-parser';
+import { answerClientError } from './http/client-error';
 
 export interface AppOptions {
   ctx: IngestContext;
@@ -28,12 +31,15 @@ export async function buildApp({ ctx, logger, metrics }: AppOptions) {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: ctx.config.ingest.bodyLimitBytes,
-    // Reject unknown fields by name instead of silently dropping them, and report every fault.
-    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array' } },
     // Off unless TRUST_PROXY names the proxies in front: otherwise any client could pick the
     // address that logs show and that failed authentications are counted against.
     trustProxy: trustProxyOption(ctx.config.ingest.trustProxy),
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // No type coercion in JSON bodies; querystring/params/headers may read numbers from text.
+  app.setValidatorCompiler(validatorCompiler);
+  registerJsonBodyParser(app);
 
   // The JSON API takes JSON only: without this, text/plain bodies would reach validation.
   app.removeContentTypeParser('text/plain');

@@ -4,7 +4,7 @@
  */
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
-import { EventIdGenerator, LANES, type Lane } from '@mc/core';
+import { EventIdGenerator, LANES, pushEndpointCheck, type Lane } from '@mc/core';
 import { QUEUE_NAMES, TEMPLATE_CHANGES_CHANNEL } from '@mc/contracts';
 import type { Config } from '@mc/config';
 import {
@@ -88,6 +88,8 @@ export async function createIngestContext(
       push: config.worker.retry.push.attempts,
     },
     ratePerScope: config.ingest.ratePerKey,
+    // A push endpoint the worker would refuse to reach is refused at the door (422) instead.
+    checkPushEndpoint: pushEndpointCheck(config.outbound),
     onEnqueueError: (error) => logger.error({ err: error }, 'enqueue failed; answered unavailable'),
     onAccepted: (lane, count) => metrics?.eventsAccepted.inc({ lane }, count),
   });

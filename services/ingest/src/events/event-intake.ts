@@ -1,28 +1,43 @@
 /**
  * Accepting events: the one path every entry point (REST single, REST batch, SOAP) goes
- * through. Each item is judged on its own — shape, event type known and enabled, ctx against
- * the type's schema — then all valid items are stored with one `addBulk`. A result with an id
- * means the event is in Redis; nothing is acknowledged before the enqueue is awaited.
+ * through. Each item is judged on its own — shape, addresses (REST), event type known and
+ * enabled, ctx against the type's schema, the outbound policy for push endpoints — then all
+ * valid items are stored with one `addBulk`. A result with an id means the event is in Redis.
+ *
+ * Idempotency (IETF Idempotency-Key draft): a key is bound, per caller, to `<event id>:<body
+ * fingerprint>` with one SET NX GET. A repeat with the same body answers the first id (and
+ * re-adds the job under the same job id if it is missing, so a 202 never names an event that
+ * does not exist); the same key with a different body is refused with 422.
+ *
+ * Enqueue failures (see README "What 202 and 503 mean"): a keyed event keeps its key bound to
+ * its pre-assigned id, so the client's repeat answers that id and makes sure the job exists;
+ * an event without a key has its job removed by job id right behind the add on the same
+ * connection, so the 503 means it will not be delivered.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Queue } from 'bullmq';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { DomainError, EventIdGenerator, parseWishedChannel, type Channel, type Lane, type FieldError } from '@mc/core';
+import type { Queue, JobsOptions } from 'bullmq';
+import { DomainError, EventIdGenerator, LANES, parseWishedChannel, type Channel, type Lane } from '@mc/core';
 import {
-  BatchEventInput,
   DELIVER_JOB,
+  checkEventShape,
+  eventAddressErrors,
   eventJobId,
-  type EventInput,
+  type BatchEventInput,
   type EventJob,
   type Problem,
 } from '@mc/contracts';
 import { makeProblem } from '../http/problems';
 import type { EventTypeCatalog } from './event-type-catalog';
+import { eventFingerprint } from './event-fingerprint';
 
-const checkShape = TypeCompiler.Compile(BatchEventInput);
 /** ioredis states in which the connection was lost (as opposed to not yet made). */
 const LOST: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
+
+const NOTHING_STORED = 'The event queue is unreachable; nothing was stored. Retry later.';
+const KEYED_UNCONFIRMED =
+  'The event queue did not confirm in time. Repeat the request with the same Idempotency-Key: ' +
+  'it answers the same id and makes sure the event is stored; it is delivered once.';
 
 export interface IntakeItem {
   /** Unvalidated: the intake checks the shape itself so batch items fail one by one. */
@@ -31,6 +46,15 @@ export interface IntakeItem {
 }
 
 export type IntakeResult = { ok: true; id: string; duplicate: boolean } | { ok: false; problem: Problem };
+
+export interface AcceptOptions {
+  /**
+   * Refuse bad addresses (email syntax, E.164 phone, web push subscription shape, SNS endpoint
+   * ARN) with 400. The SOAP door passes false: Adobe accepts them and the event ends
+   * `targetingFailed` at the worker. @defaultValue true
+   */
+  checkAddresses?: boolean;
+}
 
 export interface IntakeOptions {
   queues: Readonly<Record<Lane, Queue>>;
@@ -45,100 +69,165 @@ export interface IntakeOptions {
   ratePerScope?: number;
   /** How long an enqueue may take before the caller is answered 503. @defaultValue 5000 */
   enqueueTimeoutMs?: number;
+  /**
+   * The outbound-URL policy for web push endpoints: why `url` may not be called, or undefined
+   * when it may. A reason refuses the event with 422 (`outbound-policy`, path
+   * `/push/webPush/endpoint`) at every door. @defaultValue no policy
+   */
+  checkPushEndpoint?: (url: string) => string | undefined;
   /** Told why an enqueue failed (the caller only hears "unavailable"). */
   onEnqueueError?: (error: unknown) => void;
   /** Called with the number of events stored, for metrics. */
   onAccepted?: (lane: Lane, count: number) => void;
 }
 
+interface Pending {
+  index: number;
+  job: EventJob;
+  delay: number;
+  fingerprint: string;
+  idemKey?: string;
+}
+
+type Verdict = { ok: true; event: BatchEventInput } | { ok: false; problem: Problem };
+
 export class EventIntake {
-  constructor(private readonly options: IntakeOptions) {}
+  /**
+   * Whether the connection was lost and has not been ready since. ioredis passes through
+   * `connecting` between reconnect attempts, so the status alone would let a request wait for
+   * the whole enqueue timeout while Redis is known to be down.
+   */
+  private redisDown: boolean;
+
+  constructor(private readonly options: IntakeOptions) {
+    this.redisDown = LOST.has(options.redis.status);
+    options.redis.on('ready', () => (this.redisDown = false));
+    options.redis.on('close', () => (this.redisDown = true));
+  }
 
   /**
    * @param scope separates idempotency keys of different callers (the API key's id).
-   * @throws DomainError('unavailable') when the queue cannot be reached: nothing was stored.
+   * @param door what this entry point checks (SOAP: `{ checkAddresses: false }`).
+   * @throws DomainError('unavailable') when the queue cannot be reached or did not confirm in time.
    */
-  async accept(items: readonly IntakeItem[], lane: Lane, scope: string): Promise<IntakeResult[]> {
+  async accept(items: readonly IntakeItem[], lane: Lane, scope: string, door: AcceptOptions = {}): Promise<IntakeResult[]> {
     await this.checkRate(scope, items.length);
     const results: IntakeResult[] = new Array(items.length);
-    const jobs: { index: number; job: EventJob; delay: number; idemKey?: string }[] = [];
+    const pending: Pending[] = [];
     const now = Date.now();
+    const checkAddresses = door.checkAddresses ?? true;
 
-    const judged = await Promise.all(items.map((item) => this.judge(item.event)));
+    const judged = await Promise.all(items.map((item) => this.judge(item.event, checkAddresses)));
     judged.forEach((verdict, index) => {
       if (!verdict.ok) {
         results[index] = { ok: false, problem: verdict.problem };
         return;
       }
-      const { event } = verdict;
-      const id = this.options.ids.next().toString();
-      // The job keeps the event as given, less what the intake has already acted on.
-      const { wishedChannel, idempotencyKey: _inBody, ...rest } = event;
       const idempotencyKey = items[index]!.idempotencyKey;
-      const job: EventJob = {
-        v: 1,
-        id,
-        lane,
-        acceptedAt: new Date(now).toISOString(),
-        channel: wishedChannel === undefined ? 'email' : parseWishedChannel(wishedChannel)!,
-        event: rest,
-      };
-      const delay = event.scheduled ? Math.max(0, Date.parse(event.scheduled) - now) : 0;
-      jobs.push({
+      pending.push({
+        ...this.makeJob(verdict.event, this.options.ids.next().toString(), lane, now),
         index,
-        job,
-        delay,
+        // Only a keyed event needs its fingerprint (it costs a canonical JSON and a hash).
+        fingerprint: idempotencyKey === undefined ? '' : eventFingerprint(verdict.event),
         idemKey: idempotencyKey === undefined ? undefined : this.idempotencyRedisKey(scope, idempotencyKey),
       });
     });
 
-    const fresh = await this.claimIdempotencyKeys(jobs, results);
-    if (fresh.length > 0) {
-      try {
-        const jobs = fresh.map(({ job, delay }) => ({
-          name: DELIVER_JOB,
-          data: job,
-          opts: { jobId: eventJobId(job.id), delay, attempts: this.options.attempts[job.channel], backoff: { type: 'jittered' } },
-        }));
-        // BullMQ waits for a lost connection to come back; the caller gets a 503 instead, at once
-        // when the connection is known to be down, else after the timeout.
-        if (LOST.has(this.options.redis.status)) throw new Error(`redis connection is ${this.options.redis.status}`);
-        const queue = this.options.queues[lane];
-        // One event: a plain add, which skips addBulk's transaction (measurably cheaper per request).
-        const stored: Promise<unknown> =
-          jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
-        await withTimeout(stored, this.options.enqueueTimeoutMs ?? 5000);
-      } catch (error) {
-        this.options.onEnqueueError?.(error);
-        await this.releaseIdempotencyKeys(fresh);
-        throw new DomainError('unavailable', 'The event queue is unreachable; nothing was stored. Retry later.');
-      }
-    }
+    const { fresh, repeats } = await this.claimIdempotencyKeys(pending, results);
+    // A repeat of an item of this very call is stored by this call's enqueue.
+    const freshIds = new Set(fresh.map((p) => p.job.id));
+    const earlier = repeats.filter((r) => !freshIds.has(r.job.id));
+    if (earlier.length > 0) await this.ensureJobsExist(earlier, lane);
+    if (fresh.length > 0) await this.enqueue(fresh, lane);
     for (const { index, job } of fresh) results[index] = { ok: true, id: job.id, duplicate: false };
     if (fresh.length > 0) this.options.onAccepted?.(lane, fresh.length);
     return results;
   }
 
-  private async judge(candidate: unknown): Promise<{ ok: true; event: EventInput & { idempotencyKey?: string } } | { ok: false; problem: Problem }> {
-    if (!checkShape.Check(candidate)) {
-      const errors: FieldError[] = [...checkShape.Errors(candidate)].slice(0, 20).map((e) => ({
-        path: e.path || '/',
-        message: e.message,
-      }));
-      return { ok: false, problem: makeProblem(400, 'validation', 'Invalid event', 'The event does not match the schema.', errors) };
+  private makeJob(event: BatchEventInput, id: string, lane: Lane, now: number): { job: EventJob; delay: number } {
+    // The job keeps the event as given, less what the intake has already acted on.
+    const { wishedChannel, idempotencyKey: _inBody, ...rest } = event;
+    const job: EventJob = {
+      v: 1,
+      id,
+      lane,
+      acceptedAt: new Date(now).toISOString(),
+      channel: wishedChannel === undefined ? 'email' : parseWishedChannel(wishedChannel)!,
+      event: rest,
+    };
+    const delay = event.scheduled ? Math.max(0, Date.parse(event.scheduled) - now) : 0;
+    return { job, delay };
+  }
+
+  private jobOptions(job: EventJob, delay: number): JobsOptions {
+    return { jobId: eventJobId(job.id), delay, attempts: this.options.attempts[job.channel], backoff: { type: 'jittered' } };
+  }
+
+  private async enqueue(fresh: Pending[], lane: Lane): Promise<void> {
+    const queue = this.options.queues[lane];
+    const jobs = fresh.map(({ job, delay }) => ({ name: DELIVER_JOB, data: job, opts: this.jobOptions(job, delay) }));
+    // BullMQ waits for a lost connection to come back; the caller gets a 503 instead, at once
+    // when the connection is known to be down (nothing sent), else after the timeout.
+    if (this.redisDown || LOST.has(this.options.redis.status)) {
+      this.options.onEnqueueError?.(new Error(`redis connection is ${this.options.redis.status}`));
+      throw new DomainError('unavailable', fresh.some((p) => p.idemKey) ? KEYED_UNCONFIRMED : NOTHING_STORED);
     }
-    const event = candidate;
-    for (const field of ['scheduled', 'expiration'] as const) {
-      const value = event[field];
-      if (value !== undefined && Number.isNaN(Date.parse(value))) {
-        return {
-          ok: false,
-          problem: makeProblem(400, 'validation', 'Invalid event', `${field} is not a date-time.`, [
-            { path: `/${field}`, message: 'expected an RFC 3339 date-time' },
-          ]),
-        };
+    // One event: a plain add, which skips addBulk's transaction (measurably cheaper per request).
+    const stored: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
+    try {
+      await withTimeout(stored, this.options.enqueueTimeoutMs ?? 5000);
+    } catch (error) {
+      this.options.onEnqueueError?.(error);
+      // The add may still land. Keyed events keep their key bound to their id: the repeat
+      // answers it and re-adds the job if it is missing. The others are removed by job id,
+      // sent now on the same connection so Redis runs the removal right behind the add.
+      const unkeyed = fresh.filter((p) => p.idemKey === undefined);
+      void stored.catch(() => undefined);
+      for (const { job } of unkeyed) {
+        void queue.remove(eventJobId(job.id)).catch((cleanupError) => this.options.onEnqueueError?.(cleanupError));
       }
+      throw new DomainError('unavailable', unkeyed.length === fresh.length ? NOTHING_STORED : KEYED_UNCONFIRMED);
     }
+  }
+
+  /**
+   * A repeat answers the first event's id, which must name a job that exists: when the first
+   * request's enqueue did not land, its job is added now, from the repeat's identical event.
+   * `add` with an existing job id is a no-op, so a race with a late first add is harmless.
+   */
+  private async ensureJobsExist(repeats: Pending[], lane: Lane): Promise<void> {
+    const first = new Map<string, Pending>();
+    for (const r of repeats) if (!first.has(r.job.id)) first.set(r.job.id, r);
+    try {
+      await withTimeout(
+        Promise.all(
+          [...first.values()].map(async ({ job, delay }) => {
+            const found = await Promise.all(LANES.map((l) => this.options.queues[l].getJob(eventJobId(job.id))));
+            if (found.some((j) => j)) return;
+            await this.options.queues[lane].add(DELIVER_JOB, job, this.jobOptions(job, delay));
+          }),
+        ),
+        this.options.enqueueTimeoutMs ?? 5000,
+      );
+    } catch (error) {
+      this.options.onEnqueueError?.(error);
+      throw new DomainError('unavailable', KEYED_UNCONFIRMED);
+    }
+  }
+
+  private async judge(candidate: unknown, checkAddresses: boolean): Promise<Verdict> {
+    const shape = checkEventShape(candidate);
+    // Address faults of well-typed fields are reported with the shape faults, all at once.
+    const addressErrors =
+      checkAddresses && typeof candidate === 'object' && candidate !== null && !Array.isArray(candidate)
+        ? eventAddressErrors(candidate).filter((a) => shape.ok || !shape.errors.some((e) => e.path === '/' || a.path === e.path || a.path.startsWith(`${e.path}/`)))
+        : [];
+    if (!shape.ok || addressErrors.length > 0) {
+      const errors = [...(shape.ok ? [] : shape.errors), ...addressErrors];
+      const detail = `The event is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`;
+      return { ok: false, problem: makeProblem(400, 'validation', 'Invalid event', detail.length > 2000 ? `${detail.slice(0, 2000)}…` : detail, errors) };
+    }
+    const event = shape.event;
     const type = await this.options.catalog.get(event.type);
     if (!type) {
       return {
@@ -169,6 +258,18 @@ export class EventIntake {
         ),
       };
     }
+    const policy = this.options.checkPushEndpoint;
+    if (policy && event.push && 'webPush' in event.push) {
+      const reason = policy(event.push.webPush.endpoint);
+      if (reason !== undefined) {
+        return {
+          ok: false,
+          problem: makeProblem(422, 'outbound-policy', 'Push endpoint refused', `The web push endpoint may not be called: ${reason}`, [
+            { path: '/push/webPush/endpoint', message: reason },
+          ]),
+        };
+      }
+    }
     return { ok: true, event };
   }
 
@@ -186,49 +287,62 @@ export class EventIntake {
       const replies = await this.options.redis.multi().incrby(key, count).expire(key, 2).exec();
       used = Number(replies?.[0]?.[1]);
     } catch {
-      throw new DomainError('unavailable', 'The event queue is unreachable; nothing was stored. Retry later.');
+      throw new DomainError('unavailable', NOTHING_STORED);
     }
     if (used > limit) {
       throw new DomainError('rate_limited', `This API key may push ${limit} events per second; retry after 1 s. Nothing was stored.`);
     }
   }
 
-  /** SET NX per key: the first caller claims it; a repeat gets the first event's id back. */
-  private async claimIdempotencyKeys(
-    jobs: { index: number; job: EventJob; delay: number; idemKey?: string }[],
-    results: IntakeResult[],
-  ): Promise<typeof jobs> {
-    const keyed = jobs.filter((j) => j.idemKey !== undefined);
-    if (keyed.length === 0) return jobs;
+  /**
+   * SET NX GET per key, value `<id>:<fingerprint>`: the first caller claims it; a repeat with the
+   * same fingerprint gets the first event's id back, one with another fingerprint a 422.
+   */
+  private async claimIdempotencyKeys(pending: Pending[], results: IntakeResult[]): Promise<{ fresh: Pending[]; repeats: Pending[] }> {
+    const keyed = pending.filter((p) => p.idemKey !== undefined);
+    if (keyed.length === 0) return { fresh: pending, repeats: [] };
     const pipeline = this.options.redis.pipeline();
-    for (const j of keyed) pipeline.set(j.idemKey!, j.job.id, 'EX', this.options.idempotencyTtlSeconds, 'NX', 'GET');
+    for (const p of keyed) pipeline.set(p.idemKey!, `${p.job.id}:${p.fingerprint}`, 'EX', this.options.idempotencyTtlSeconds, 'NX', 'GET');
     let replies: [Error | null, unknown][] | null;
     try {
       replies = await pipeline.exec();
     } catch {
-      throw new DomainError('unavailable', 'The event queue is unreachable; nothing was stored. Retry later.');
+      throw new DomainError('unavailable', NOTHING_STORED);
     }
+    // Two items of one batch with the same key: the second repeats the first.
     const claimedInThisCall = new Map<string, string>();
-    const duplicates = new Set<number>();
-    keyed.forEach((j, i) => {
+    const settled = new Set<number>();
+    const repeats: Pending[] = [];
+    keyed.forEach((p, i) => {
       const [error, previous] = replies?.[i] ?? [new Error('no reply'), null];
-      if (error) throw new DomainError('unavailable', 'The event queue is unreachable; nothing was stored. Retry later.');
-      // Two items of one batch with the same key: the second repeats the first.
-      const earlier = claimedInThisCall.get(j.idemKey!);
-      if (typeof previous === 'string' || earlier !== undefined) {
-        results[j.index] = { ok: true, id: (previous as string | null) ?? earlier!, duplicate: true };
-        duplicates.add(j.index);
-      } else {
-        claimedInThisCall.set(j.idemKey!, j.job.id);
+      if (error) throw new DomainError('unavailable', NOTHING_STORED);
+      const bound = typeof previous === 'string' ? previous : claimedInThisCall.get(p.idemKey!);
+      if (bound === undefined) {
+        claimedInThisCall.set(p.idemKey!, `${p.job.id}:${p.fingerprint}`);
+        return;
       }
+      settled.add(p.index);
+      const colon = bound.indexOf(':');
+      // A value without a fingerprint was written before fingerprints existed: trust the id.
+      const id = colon < 0 ? bound : bound.slice(0, colon);
+      const fingerprint = colon < 0 ? p.fingerprint : bound.slice(colon + 1);
+      if (fingerprint !== p.fingerprint) {
+        results[p.index] = {
+          ok: false,
+          problem: makeProblem(
+            422,
+            'idempotency-key-reuse',
+            'Idempotency key reused',
+            `This idempotency key was first used with a different event (id ${id}); a new event needs a new key.`,
+            [{ path: '/idempotencyKey', message: 'already used with a different body' }],
+          ),
+        };
+        return;
+      }
+      results[p.index] = { ok: true, id, duplicate: true };
+      repeats.push({ ...p, job: { ...p.job, id } });
     });
-    return jobs.filter((j) => !duplicates.has(j.index));
-  }
-
-  private async releaseIdempotencyKeys(jobs: { idemKey?: string; job: EventJob }[]): Promise<void> {
-    const keys = jobs.filter((j) => j.idemKey).map((j) => j.idemKey!);
-    if (keys.length === 0) return;
-    await this.options.redis.del(...keys).catch(() => undefined);
+    return { fresh: pending.filter((p) => !settled.has(p.index)), repeats };
   }
 
   private idempotencyRedisKey(scope: string, key: string): string {

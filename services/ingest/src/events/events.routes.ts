@@ -14,32 +14,67 @@ import {
   MAX_BATCH_EVENTS,
   DELIVER_JOB,
   eventJobId,
+  IDEMPOTENCY_KEY_PATTERN,
   type EventJob,
 } from '@mc/contracts';
 import type { IngestContext } from '../context';
 import { eventView, queuedEventView } from './event-views';
 import { ProblemError } from '../http/problems';
+import { validatorCompiler } from '../http/validator-compiler';
+
+/** IETF Idempotency-Key: visible ASCII (inner spaces allowed), at most 255 characters. */
+const IdempotencyKeyHeader = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  pattern: IDEMPOTENCY_KEY_PATTERN,
+  description: 'A repeat within the TTL answers the first id; the same key with a different body is refused with 422.',
+});
+
+/** Node joins a repeated header into one value ("a, b"): a key sent twice is refused by name. */
+function refuseRepeatedHeader(rawHeaders: readonly string[], name: string): void {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) count++;
+  if (count > 1) throw invalid(`The ${name} header was sent ${count} times; send it once.`, [{ path: `headers/${name}`, message: 'sent more than once' }]);
+}
 
 export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = async (app, { ctx }) => {
   app.post(
     '/v1/events',
     {
       config: { auth: 'events:write' },
+      // The body is judged by the intake exactly like a batch item (same schema, same checker,
+      // same messages); the schema stays declared for the OpenAPI document.
+      validatorCompiler: (route) => (route.httpPart === 'body' ? () => true : validatorCompiler(route)),
       schema: {
         tags: ['events'],
         summary: 'Push one event (real-time lane)',
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+        headers: Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKeyHeader) }),
         body: EventInput,
         response: { 202: EventAccepted },
       },
     },
     async (request, reply) => {
-      const [result] = await ctx.intake.accept(
-        [{ event: request.body, idempotencyKey: request.headers['idempotency-key'] }],
-        'realtime',
-        request.principal!.id,
-      );
-      if (!result!.ok) throw new ProblemError(result!.problem);
+      refuseRepeatedHeader(request.raw.rawHeaders, 'idempotency-key');
+      const body = request.body as unknown;
+      const inBody = typeof body === 'object' && body !== null ? (body as { idempotencyKey?: unknown }).idempotencyKey : undefined;
+      const idempotencyKey = request.headers['idempotency-key'] ?? (typeof inBody === 'string' ? inBody : undefined);
+      const [result] = await ctx.intake.accept([{ event: body, idempotencyKey }], 'realtime', request.principal!.id);
+      if (!result!.ok) {
+        // Pointers name the body (`body/email`) or the header, as Fastify's own validation
+        // does; ctx-schema paths (`ctx.items.0.name`) stay as the event type's schema names them.
+        const errors = result!.problem.errors?.map((e) => ({
+          ...e,
+          path:
+            e.path === '/idempotencyKey' && request.headers['idempotency-key'] !== undefined
+              ? 'headers/idempotency-key'
+              : e.path === '/'
+                ? 'body'
+                : e.path.startsWith('/')
+                  ? `body${e.path}`
+                  : e.path,
+        }));
+        throw new ProblemError({ ...result!.problem, ...(errors ? { errors } : {}) });
+      }
       return reply.code(202).send({ id: result!.id, status: 'pending' as const });
     },
   );
@@ -51,6 +86,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
       schema: {
         tags: ['events'],
         summary: `Push up to ${MAX_BATCH_EVENTS} events (batch lane); each item is judged on its own`,
+        description: 'Each item is an event (see POST /v1/events) and may carry its own `idempotencyKey`.',
         // Items are checked one by one by the intake, so one bad item does not sink the batch.
         body: Type.Object(
           { events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_BATCH_EVENTS }) },
@@ -72,7 +108,10 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
           return { index, id: result.id, status: 'pending' as const };
         }
         // Paths inside an item are prefixed with its place in the batch.
-        const errors = result.problem.errors?.map((e) => ({ ...e, path: `/events/${index}${e.path.startsWith('/') ? '' : '/'}${e.path}` }));
+        const errors = result.problem.errors?.map((e) => ({
+          ...e,
+          path: `/events/${index}${e.path === '/' ? '' : e.path.startsWith('/') ? e.path : `/${e.path}`}`,
+        }));
         return { index, error: { ...result.problem, ...(errors ? { errors } : {}) } };
       });
       return reply.code(202).send({ accepted, rejected: results.length - accepted, results: body });

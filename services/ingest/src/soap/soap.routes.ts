@@ -72,6 +72,9 @@ export interface SoapPluginOptions {
   authFailures?: Pick<AuthFailureThrottle, 'blocked' | 'fail'>;
 }
 
+/** As Adobe does: a bad or missing address is accepted and the event ends targetingFailed. */
+const ADOBE_ADDRESSES = { checkAddresses: false } as const;
+
 const tooManyFailures = (retryAfterSeconds: number) =>
   `Too many failed logins from this address; retry after ${retryAfterSeconds} s.`;
 
@@ -250,7 +253,7 @@ async function enqueue(
   });
 
   const lanes = [...byLane];
-  const settled = await Promise.allSettled(lanes.map(([lane, entries]) => intake.accept(entries.map((e) => e.item), lane, scope)));
+  const settled = await Promise.allSettled(lanes.map(([lane, entries]) => intake.accept(entries.map((e) => e.item), lane, scope, ADOBE_ADDRESSES)));
 
   const ids: (string | undefined)[] = new Array(mapped.length);
   const problems: string[] = [];
