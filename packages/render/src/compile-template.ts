@@ -21,6 +21,7 @@ import { readEmailContent, readPushContent, readSmsContent } from './read-conten
 import type { RenderScope } from './render-scope';
 import { TemplateError, describeLocation } from './template-error';
 import { testDataWarnings } from './test-data-warnings';
+import { renderWithUsage } from './render-limit-check';
 
 export interface CompileOptions {
   /**
@@ -49,8 +50,9 @@ export async function compileTemplate(
 ): Promise<CompiledTemplate> {
   const compiled = await compileContent(channel, content);
   if (options.testData) {
-    const { message, missing } = prepareDetailedRenderer(compiled).renderDetailed(options.testData);
-    compiled.warnings.push(...testDataWarnings(message, missing));
+    // Under the same limits as a send: a limit hit throws (TemplateRenderError), coming close warns.
+    const { outcome, warnings } = renderWithUsage(prepareDetailedRenderer(compiled), options.testData);
+    compiled.warnings.push(...testDataWarnings(outcome.message, outcome.missing), ...warnings);
   }
   return compiled;
 }
