@@ -38,7 +38,7 @@ describe('held delay', () => {
     expect(heldDelay('open', 1000, 10_000, () => 1)).toBe(6000);
     expect(heldDelay('hold', 3_600_000, 10_000, () => 1)).toBe(3_605_000);
     expect(heldDelay('hold', 1000, 10_000, () => 1)).toBe(1100);
-    expect(heldDelay('pace', 50, 10_000, () => 0.5)).toBe(75);
+    expect(heldDelay('pace', 50, 10_000, () => 0.5)).toBe(50);
   });
 });
 

@@ -48,10 +48,11 @@ export function isHeld(outcome: SendOutcome): outcome is HeldOutcome {
 /**
  * How long a held job waits: the gate's wait plus jitter, so a backlog held together does not
  * come back together. An open breaker's backlog spreads over half a probe interval after the
- * probe; a hold's over a tenth of it (at most 5 s); a pacing wait over one more wait.
+ * probe; a hold's over a tenth of it (at most 5 s). A pacing wait is already spread (each
+ * held caller is given the next free slot) and gets none.
  */
 export function heldDelay(reason: HoldReason, waitMs: number, probeIntervalMs: number, random: () => number = Math.random): number {
-  const spread = reason === 'open' ? probeIntervalMs / 2 : reason === 'hold' ? Math.min(waitMs / 10, 5000) : waitMs;
+  const spread = reason === 'open' ? probeIntervalMs / 2 : reason === 'hold' ? Math.min(waitMs / 10, 5000) : 0;
   return Math.ceil(waitMs + random() * spread);
 }
 

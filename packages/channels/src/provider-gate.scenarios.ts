@@ -102,16 +102,22 @@ export function gateStoreScenarios(make: MakeStore): void {
   });
 
   describe('pacing', () => {
-    it('holds a caller whose slot is beyond maxAwaitMs, without reserving the slot', async () => {
+    it('holds a caller whose slot is beyond maxAwaitMs, spreading held callers over later slots without reserving them', async () => {
       const store = make({ ...breakerSettings, perSecond: 5 });
+      const started = Date.now();
       expect(await store.enter('p', [])).toMatchObject({ go: true });
       const second = await store.enter('p', []);
       const third = await store.enter('p', []);
+      // Told to come back at the next slot and the one after, not all at the same time.
       expect(second).toMatchObject({ go: false, reason: 'pace' });
-      // Had the second kept a reservation, the third would wait two intervals (400 ms).
-      expect(third.go === false && third.waitMs).toBeLessThanOrEqual(200);
-      expect(third.go === false && third.waitMs).toBeGreaterThan(100);
+      expect(second.go === false && second.waitMs).toBeGreaterThan(150);
+      expect(second.go === false && second.waitMs).toBeLessThanOrEqual(200);
+      expect(third.go === false && third.waitMs).toBeGreaterThan(350);
+      expect(third.go === false && third.waitMs).toBeLessThanOrEqual(400);
+      // Neither kept its slot: when the held callers do not come back, a newcomer gets the
+      // very next slot (200 ms), not one after theirs (600 ms).
       await until(() => store.enter('p', []), (e) => e.go, 'the next slot');
+      expect(Date.now() - started).toBeLessThan(400);
     });
 
     it('sits out a wait up to maxAwaitMs instead of holding', async () => {

@@ -12,7 +12,9 @@
  * - Pacing: the configured sends per second (GCRA, the generic cell rate algorithm). A caller
  *   whose slot is further away than `maxAwaitMs` is held and does NOT keep a reservation: a
  *   held job may come back late or never (cancelled, expired), and a slot it kept would slow
- *   everybody else down for nothing.
+ *   everybody else down for nothing. Held callers are told to come back at successive slots
+ *   (a separate "hint" cursor, which nobody waits for), so a backlog of N returns spread over
+ *   N intervals instead of all polling every interval.
  *
  * The Redis store runs this as Lua with Redis' own clock; the memory store is the same state
  * machine for a process without Redis (the ingest's proof sends) and for unit tests. Both are
@@ -72,19 +74,19 @@ export interface GateStore {
 }
 
 /**
- * KEYS: 1 pacing (GCRA TAT), 2 breaker hash {failures, open}, 3 probe lock, 4.. hold keys.
- * ARGV: interval ms (0: no pacing), tolerance ms, max await ms, probe interval ms.
+ * KEYS: 1 pacing (GCRA TAT), 2 pacing hint, 3 breaker hash {failures, open}, 4 probe lock,
+ * 5.. hold keys. ARGV: interval ms (0: no pacing), tolerance ms, max await ms, probe interval ms.
  * Returns {reason|'go', wait ms, failures, probe 0/1}.
  */
 const ENTER_SCRIPT = `
-for i = 4, #KEYS do
+for i = 5, #KEYS do
   local h = redis.call('PTTL', KEYS[i])
   if h > 0 then return {'hold', h, 0, 0} end
 end
-local failures = tonumber(redis.call('HGET', KEYS[2], 'failures') or '0')
-local open = redis.call('HGET', KEYS[2], 'open')
+local failures = tonumber(redis.call('HGET', KEYS[3], 'failures') or '0')
+local open = redis.call('HGET', KEYS[3], 'open')
 if open then
-  local p = redis.call('PTTL', KEYS[3])
+  local p = redis.call('PTTL', KEYS[4])
   if p > 0 then return {'open', p, failures, 0} end
 end
 local interval = tonumber(ARGV[1])
@@ -95,12 +97,17 @@ if interval > 0 then
   local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
   if tat < now then tat = now end
   local wait = tat - tolerance - now
-  if wait > tonumber(ARGV[3]) then return {'pace', math.ceil(wait), failures, 0} end
+  if wait > tonumber(ARGV[3]) then
+    local slot = tonumber(redis.call('GET', KEYS[2]) or '0')
+    if slot < tat then slot = tat end
+    redis.call('SET', KEYS[2], string.format('%.3f', slot + interval), 'PX', math.ceil(slot + interval - now) + 1000)
+    return {'pace', math.ceil(slot - tolerance - now), failures, 0}
+  end
   tat = tat + interval
   redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1000)
 end
 if open then
-  redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+  redis.call('SET', KEYS[4], '1', 'PX', ARGV[4])
   return {'go', 0, failures, 1}
 end
 return {'go', 0, failures, 0}
@@ -210,7 +217,7 @@ export function createRedisGateStore(redis: Redis, options: RedisGateOptions): G
 
   return {
     async enter(breaker, holds) {
-      const keys = [`${p}rate:${options.name}`, ...breakerKeys(breaker), ...holds.map((h) => `${p}${h}`)];
+      const keys = [`${p}rate:${options.name}`, `${p}pace-hint:${options.name}`, ...breakerKeys(breaker), ...holds.map((h) => `${p}${h}`)];
       const args = [interval.toFixed(3), tolerance.toFixed(3), maxAwaitMs, options.probeIntervalMs];
       const [verdict, wait, failures, probe] = (await run(ENTER, keys, args)) as [string, number, number, number];
       if (verdict === 'go') {
@@ -242,6 +249,7 @@ export function createRedisGateStore(redis: Redis, options: RedisGateOptions): G
 export function createMemoryGateStore(settings: GateSettings, now: () => number = Date.now): GateStore {
   const { interval, tolerance, maxAwaitMs } = checkSettings(settings);
   let tat = 0;
+  let hint = 0;
   const holds = new Map<string, number>();
   const breakers = new Map<string, { failures: number; open: boolean; probeUntil: number; forgetAt: number }>();
   const get = (breaker: string) => {
@@ -266,7 +274,11 @@ export function createMemoryGateStore(settings: GateSettings, now: () => number 
       if (interval > 0) {
         const start = Math.max(tat, t);
         wait = start - tolerance - t;
-        if (wait > maxAwaitMs) return { go: false, reason: 'pace', waitMs: Math.ceil(wait) };
+        if (wait > maxAwaitMs) {
+          const slot = Math.max(hint, start);
+          hint = slot + interval;
+          return { go: false, reason: 'pace', waitMs: Math.ceil(slot - tolerance - t) };
+        }
         tat = start + interval;
       }
       const probe = b?.open === true;

@@ -28,6 +28,7 @@ describe('createChannelProviders', () => {
       {
         keys: [
           'p1:gate:rate:web-push',
+          'p1:gate:pace-hint:web-push',
           'p1:gate:breaker:web-push@https://push.example.test',
           'p1:gate:probe:web-push@https://push.example.test',
           'p1:gate:hold:web-push',
