@@ -13,6 +13,7 @@ import { createSnsPushProvider, type SnsPushProviderOptions } from './sns-push.p
 import { createWebPushProvider, type WebPushProviderOptions } from './web-push.provider';
 import { routePushByTarget } from './push-router.provider';
 import { withFailover } from './failover.provider';
+import { withSendTimeout } from './send-timeout.provider';
 import { withGate, type BreakerListener } from './gated.provider';
 import { createMemoryGateStore, createRedisGateStore } from './provider-gate';
 
@@ -55,6 +56,8 @@ export interface SmsProviderOptions {
 
 export interface PushProviderOptions {
   webPush?: WebPushProviderOptions;
+  /** The whole of one web push send, answer included (SEND_TIMEOUT_MS). @defaultValue 10 000 */
+  sendTimeoutMs?: number;
   sns?: SnsPushProviderOptions;
   gate?: GateOptions;
 }
@@ -91,7 +94,11 @@ export function createPushProvider(options: PushProviderOptions): Provider<PushM
   if (!options.webPush && !options.sns) return undefined;
   return routePushByTarget({
     ...(options.webPush
-      ? { 'web-push': gated(createWebPushProvider(options.webPush), options.gate, { remoteOf: pushServiceOrigin }) }
+      ? {
+          'web-push': gated(withSendTimeout(createWebPushProvider(options.webPush), options.sendTimeoutMs ?? 10_000), options.gate, {
+            remoteOf: pushServiceOrigin,
+          }),
+        }
       : {}),
     ...(options.sns ? { sns: gated(createSnsPushProvider(options.sns), options.gate) } : {}),
   });

@@ -54,7 +54,8 @@ export function createChannelProviders(config: Readonly<Config>, redis?: Redis, 
     gate: gate(config.rates.sms),
   });
   const push = createPushProvider({
-    webPush: config.vapid ? { vapid: config.vapid, sendTimeoutMs: config.sendTimeoutMs } : undefined,
+    webPush: config.vapid ? { vapid: config.vapid } : undefined,
+    sendTimeoutMs: config.sendTimeoutMs,
     sns,
     gate: gate(config.rates.push),
   });

@@ -30,12 +30,6 @@ export interface WebPushProviderOptions {
   defaultTtlSeconds?: number;
   /** Socket inactivity limit per request. @defaultValue 15 000 */
   timeoutMs?: number;
-  /**
-   * The whole of one send, answer included (SEND_TIMEOUT_MS): a push service that trickles its
-   * answer never trips `timeoutMs`, and must not hold a worker slot longer than this.
-   * @defaultValue 10 000
-   */
-  sendTimeoutMs?: number;
   /** @defaultValue `web-push` */
   name?: string;
 }
@@ -68,14 +62,14 @@ export function createWebPushProvider(options: WebPushProviderOptions): Provider
         return { kind: 'permanent', provider: name, error: `payload is ${size} bytes, Web Push allows ${MAX_WEB_PUSH_PAYLOAD_BYTES}` };
       }
       try {
-        const result = await withinSendTimeout(options.sendTimeoutMs ?? 10_000, sendNotification(subscription, payload, {
+        const result = await sendNotification(subscription, payload, {
           vapidDetails,
           contentEncoding: 'aes128gcm',
           TTL: push.ttlSeconds ?? options.defaultTtlSeconds ?? 86_400,
           urgency: push.urgency ?? 'normal',
           timeout: options.timeoutMs ?? 15_000,
           ...(options.agent ? { agent: options.agent } : {}),
-        }));
+        });
         // RFC 8030 §5: the Location header names the push message resource.
         const location = result.headers.location ?? result.headers.Location;
         return { kind: 'sent', provider: name, providerMessageId: location || `web-push:${randomUUID()}` };
@@ -87,19 +81,6 @@ export function createWebPushProvider(options: WebPushProviderOptions): Provider
       // Requests are one-shot; an agent given to us belongs to the caller.
     },
   };
-}
-
-/**
- * Settles with `request`, or rejects after `ms` (a transient failure). web-push offers no way
- * to abort its request; one left behind ends at the socket inactivity limit, holding a
- * socket but no worker slot.
- */
-function withinSendTimeout<T>(ms: number, request: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer from the push service within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
-  });
-  return Promise.race([request, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Bad VAPID settings would fail every send; refuse them at start-up instead. */
