@@ -108,23 +108,27 @@ export function gateStoreScenarios(make: MakeStore): void {
       expect(await store.enter('p', [])).toMatchObject({ go: true });
       const second = await store.enter('p', []);
       const third = await store.enter('p', []);
-      // Told to come back at the next slot and the one after, not all at the same time.
+      // Told to come back for the next slot and the one after (200 and 400 ms), not all at the
+      // same time; half of maxAwaitMs (100 ms) early, to sit out the rest in process.
       expect(second).toMatchObject({ go: false, reason: 'pace' });
-      expect(second.go === false && second.waitMs).toBeGreaterThan(150);
-      expect(second.go === false && second.waitMs).toBeLessThanOrEqual(200);
-      expect(third.go === false && third.waitMs).toBeGreaterThan(350);
-      expect(third.go === false && third.waitMs).toBeLessThanOrEqual(400);
+      expect(second.go === false && second.waitMs).toBeGreaterThan(100);
+      expect(second.go === false && second.waitMs).toBeLessThanOrEqual(150);
+      expect(third.go === false && third.waitMs).toBeGreaterThan(300);
+      expect(third.go === false && third.waitMs).toBeLessThanOrEqual(350);
       // Neither kept its slot: when the held callers do not come back, a newcomer gets the
       // very next slot (200 ms), not one after theirs (600 ms).
       await until(() => store.enter('p', []), (e) => e.go, 'the next slot');
       expect(Date.now() - started).toBeLessThan(400);
     });
 
-    it('sits out a wait up to maxAwaitMs instead of holding', async () => {
-      const store = make({ ...breakerSettings, perSecond: 100 });
+    it('sits out a wait up to maxAwaitMs instead of holding, keeping the spacing', async () => {
+      const store = make({ ...breakerSettings, perSecond: 50 });
+      const started = performance.now();
       const entries = [];
-      for (let i = 0; i < 3; i++) entries.push(await store.enter('fast', []));
+      for (let i = 0; i < 4; i++) entries.push(await store.enter('fast', []));
       expect(entries.every((e) => e.go)).toBe(true);
+      // Four slots 20 ms apart: the last one starts 60 ms after the first.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(55);
     });
   });
 }

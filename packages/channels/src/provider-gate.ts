@@ -10,11 +10,15 @@
  *   replicas: the probe lock is `SET NX PX`-like) tests the provider. A success closes the
  *   breaker, a failed probe starts a new interval.
  * - Pacing: the configured sends per second (GCRA, the generic cell rate algorithm). A caller
- *   whose slot is further away than `maxAwaitMs` is held and does NOT keep a reservation: a
+ *   whose slot is further away than `maxAwaitMs` (one interval, 20-100 ms) is held and does NOT keep a reservation: a
  *   held job may come back late or never (cancelled, expired), and a slot it kept would slow
  *   everybody else down for nothing. Held callers are told to come back at successive slots
  *   (a separate "hint" cursor, which nobody waits for), so a backlog of N returns spread over
- *   N intervals instead of all polling every interval.
+ *   N intervals instead of all polling every interval. They are told to come back half of
+ *   `maxAwaitMs` before their slot and sit out the rest in process: a delayed job comes back
+ *   a few to tens of ms late, and one aimed at its slot exactly would find the slot gone
+ *   (the schedule slips, later jobs come back "early", are held again and their slots go
+ *   unused: that lost 6-12 % of the rate).
  *
  * The Redis store runs this as Lua with Redis' own clock; the memory store is the same state
  * machine for a process without Redis (the ingest's proof sends) and for unit tests. Both are
@@ -48,10 +52,14 @@ export interface GateSettings {
   /** Time between probes of an open breaker (BREAKER_PROBE_INTERVAL_MS). */
   probeIntervalMs: number;
   /**
-   * A pacing wait up to this is awaited in process instead of holding the job. Holding costs
-   * the job a trip through BullMQ's delayed set (several Redis round trips and a promotion
-   * delay of about the same size), so a wait this short is cheaper sat out; and 20 ms per slot
-   * cannot pile up into the minutes-long stall a Retry-After caused. @defaultValue 20
+   * A pacing wait up to this is awaited in process instead of holding the job.
+   * - Holding costs the job a trip through BullMQ's delayed set (several Redis round trips and
+   *   a promotion delay of about the same size), so a wait this short is cheaper sat out.
+   * - Held jobs come back half of this before their slot (see the note at the top), so it must
+   *   cover the lateness of a delayed job: one interval does.
+   * - Capped at 100 ms, a wait per send can never pile up into the stall a sleeping limiter
+   *   caused (20 slots sleeping out a one-hour Retry-After).
+   * @defaultValue one interval, at least 20 ms and at most 100 ms
    */
   maxAwaitMs?: number;
 }
@@ -90,27 +98,28 @@ if open then
   if p > 0 then return {'open', p, failures, 0} end
 end
 local interval = tonumber(ARGV[1])
+local wait = 0
 if interval > 0 then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
   local tolerance = tonumber(ARGV[2])
   local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
   if tat < now then tat = now end
-  local wait = tat - tolerance - now
+  wait = tat - tolerance - now
   if wait > tonumber(ARGV[3]) then
     local slot = tonumber(redis.call('GET', KEYS[2]) or '0')
     if slot < tat then slot = tat end
     redis.call('SET', KEYS[2], string.format('%.3f', slot + interval), 'PX', math.ceil(slot + interval - now) + 1000)
-    return {'pace', math.ceil(slot - tolerance - now), failures, 0}
+    return {'pace', math.ceil(slot - tolerance - now - tonumber(ARGV[3]) / 2), failures, 0}
   end
   tat = tat + interval
   redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1000)
 end
 if open then
   redis.call('SET', KEYS[4], '1', 'PX', ARGV[4])
-  return {'go', 0, failures, 1}
+  return {'go', math.ceil(math.max(wait, 0)), failures, 1}
 end
-return {'go', 0, failures, 0}
+return {'go', math.ceil(math.max(wait, 0)), failures, 0}
 `;
 
 /**
@@ -184,7 +193,7 @@ function checkSettings(settings: GateSettings): { interval: number; tolerance: n
   if (!Number.isInteger(settings.threshold) || settings.threshold < 1) throw new Error('breaker threshold must be a positive integer');
   if (!(settings.probeIntervalMs > 0)) throw new Error('breaker probe interval must be positive');
   const interval = Number.isFinite(perSecond) ? 1000 / perSecond : 0;
-  return { interval, tolerance: interval * (burst - 1), maxAwaitMs: settings.maxAwaitMs ?? 20 };
+  return { interval, tolerance: interval * (burst - 1), maxAwaitMs: settings.maxAwaitMs ?? Math.min(Math.max(interval, 20), 100) };
 }
 
 export interface RedisGateOptions extends GateSettings {
@@ -277,7 +286,7 @@ export function createMemoryGateStore(settings: GateSettings, now: () => number 
         if (wait > maxAwaitMs) {
           const slot = Math.max(hint, start);
           hint = slot + interval;
-          return { go: false, reason: 'pace', waitMs: Math.ceil(slot - tolerance - t) };
+          return { go: false, reason: 'pace', waitMs: Math.ceil(slot - tolerance - t - maxAwaitMs / 2) };
         }
         tat = start + interval;
       }
