@@ -7,7 +7,8 @@
  * - FAILOVER_THRESHOLD consecutive transient failures open the primary's breaker: the primary
  *   answers `held` without touching the network, and the send goes to the secondary;
  * - once per BREAKER_PROBE_INTERVAL_MS one send (across all replicas) probes the primary; a
- *   success closes its breaker and the traffic comes back; a failure keeps it open;
+ *   success closes its breaker and the traffic comes back; a failure keeps it open, and that
+ *   message goes on to the secondary at once, so probing costs no message an attempt;
  * - a primary on hold (it said "slow down") also sends to the secondary meanwhile;
  * - when the secondary's breaker is open (or it is held) too, the send is `held` with the
  *   shorter wait: the channel is down, and waiting costs no attempt.
@@ -16,7 +17,7 @@
  * a backup relay is not extra capacity unless configured as such.
  */
 import type { Provider, SendOutcome } from './provider';
-import { isHeld } from './gated.provider';
+import { isHeld, wasProbe } from './gated.provider';
 
 export function withFailover<M>(primary: Provider<M>, secondary: Provider<M>): Provider<M> {
   if (primary.channel !== secondary.channel) {
@@ -27,6 +28,7 @@ export function withFailover<M>(primary: Provider<M>, secondary: Provider<M>): P
     channel: primary.channel,
     async send(message: M): Promise<SendOutcome> {
       const first = await primary.send(message);
+      if (first.kind === 'transient' && wasProbe(first)) return secondary.send(message);
       if (!isHeld(first) || first.reason === 'pace') return first;
       const second = await secondary.send(message);
       if (second.kind !== 'held') return second;

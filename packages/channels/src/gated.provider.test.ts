@@ -124,6 +124,21 @@ describe('withFailover', () => {
     expect([a.sent, b.sent]).toEqual([['1', '2'], ['3', '4']]);
   });
 
+  it("sends a message whose probe of the primary failed on to the secondary at once", async () => {
+    let now = 1_000_000;
+    const a = scripted<string>('a', () => 'transient');
+    const b = scripted<string>('b', () => 'sent');
+    const gate = (p: Provider<string>) => withGate(p, createMemoryGateStore(settings, () => now), { probeIntervalMs: 60_000, random: noJitter });
+    const failover = withFailover(gate(a), gate(b));
+    await failover.send('1');
+    await failover.send('2');
+    now += 60_000;
+    expect(await failover.send('probe')).toMatchObject({ kind: 'sent', provider: 'b' });
+    expect([a.sent, b.sent]).toEqual([['1', '2', 'probe'], ['probe']]);
+    expect(await failover.send('3')).toMatchObject({ kind: 'sent', provider: 'b' });
+    expect(a.sent).toHaveLength(3);
+  });
+
   it('holds when both breakers are open, with the shorter wait, sending nothing', async () => {
     const { a, b, failover } = pair(() => 'transient', () => 'transient');
     for (let i = 0; i < 4; i++) await failover.send(String(i));

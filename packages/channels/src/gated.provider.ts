@@ -45,6 +45,14 @@ export function isHeld(outcome: SendOutcome): outcome is HeldOutcome {
   return outcome.kind === 'held';
 }
 
+/** Outcomes of sends that probed an open breaker (the failover retries a failed one on its secondary). */
+const probeOutcomes = new WeakSet<SendOutcome>();
+
+/** True when `outcome` came from the one send that probed an open breaker. */
+export function wasProbe(outcome: SendOutcome): boolean {
+  return probeOutcomes.has(outcome);
+}
+
 /**
  * How long a held job waits: the gate's wait plus jitter, so a backlog held together does not
  * come back together. An open breaker's backlog spreads over half a probe interval after the
@@ -127,6 +135,7 @@ export function withGate<M>(provider: Provider<M>, store: GateStore, options: Ga
       } catch {
         // Redis went away after the send; the next enter() reports it.
       }
+      if (entry.probe) probeOutcomes.add(outcome);
       return outcome;
     },
     close: () => provider.close(),

@@ -32,7 +32,7 @@ export type { PushProvidersByTarget } from './push-router.provider';
 export { withFailover } from './failover.provider';
 export { createMemoryGateStore, createRedisGateStore, holdKey } from './provider-gate';
 export type { BreakerChange, BreakerState, GateEntry, GateSettings, GateStore, HoldReason, RedisGateOptions } from './provider-gate';
-export { withGate, isHeld, heldDelay } from './gated.provider';
+export { withGate, isHeld, heldDelay, wasProbe } from './gated.provider';
 export type { BreakerEvent, BreakerListener, GateWrapOptions, HeldOutcome } from './gated.provider';
 export { createBreakerReporter, BREAKER_STATE_VALUE } from './breaker-reporter';
 export type { BreakerReporterTargets } from './breaker-reporter';
