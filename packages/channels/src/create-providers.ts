@@ -14,7 +14,7 @@ import { createWebPushProvider, type WebPushProviderOptions } from './web-push.p
 import { routePushByTarget } from './push-router.provider';
 import { withFailover } from './failover.provider';
 import { withSendTimeout } from './send-timeout.provider';
-import { withGate, type BreakerListener } from './gated.provider';
+import { withGate, type BreakerListener, type GateWrapOptions } from './gated.provider';
 import { createMemoryGateStore, createRedisGateStore } from './provider-gate';
 
 export interface GateOptions {
@@ -72,9 +72,10 @@ export function createEmailProvider(options: EmailProviderOptions): Provider<Ema
       url,
       ...(options.sendTimeoutMs !== undefined ? { connectionTimeoutMs: options.sendTimeoutMs, greetingTimeoutMs: options.sendTimeoutMs } : {}),
     });
-  const primary = gated(smtp(options.smtpUrl), options.gate);
+  const relay = { isProviderFault: smtpRelayFault };
+  const primary = gated(smtp(options.smtpUrl), options.gate, relay);
   if (!options.secondarySmtpUrl) return primary;
-  return failover(primary, gated(smtp(options.secondarySmtpUrl), options.gate));
+  return failover(primary, gated(smtp(options.secondarySmtpUrl), options.gate, relay));
 }
 
 /** Undefined when SMS is not configured: the worker then fails SMS events with that reason. */
@@ -105,6 +106,16 @@ export function createPushProvider(options: PushProviderOptions): Provider<PushM
 }
 
 /**
+ * A relay that cannot be reached (refused, reset, timed out, TLS, auth) or answers 421
+ * ("service not available, closing the channel") is unwell. Any other 4xx reply (450 mailbox
+ * busy, 451 greylisted, 452) is the relay judging one message or recipient: it is up.
+ */
+export function smtpRelayFault(outcome: { error: string }): boolean {
+  const reply = /^([45]\d\d)[ -]/.exec(outcome.error)?.[1];
+  return reply === undefined || reply === '421';
+}
+
+/**
  * Each push service (https://fcm.googleapis.com, https://updates.push.services.mozilla.com,
  * ...) is a separate remote: its 429 holds it alone, and its failures open its own breaker.
  */
@@ -118,7 +129,11 @@ export function pushServiceOrigin(message: PushMessage): string | undefined {
   }
 }
 
-function gated<M>(provider: Provider<M>, gate: GateOptions = {}, extra: { remoteOf?: (message: M) => string | undefined } = {}): Provider<M> {
+function gated<M>(
+  provider: Provider<M>,
+  gate: GateOptions = {},
+  extra: Pick<GateWrapOptions<M>, 'remoteOf' | 'isProviderFault'> = {},
+): Provider<M> {
   const settings = {
     ...(gate.perSecond !== undefined ? { perSecond: gate.perSecond } : {}),
     threshold: gate.threshold ?? 3,

@@ -1,7 +1,7 @@
 import { createMemoryGateStore, holdKey } from './provider-gate';
 import { heldDelay, withGate, type BreakerEvent } from './gated.provider';
 import { withFailover } from './failover.provider';
-import { pushServiceOrigin } from './create-providers';
+import { pushServiceOrigin, smtpRelayFault } from './create-providers';
 import type { Provider, PushMessage, SendOutcome } from './provider';
 
 /** A provider answering from a script of outcomes, recording what it was asked to send. */
@@ -95,6 +95,15 @@ describe('withGate', () => {
     const inner = scripted<string>('smtp', () => answers.shift()!);
     const gated = withGate(inner, createMemoryGateStore(settings), { probeIntervalMs: 1000 });
     for (let i = 0; i < 5; i++) expect((await gated.send('m')).kind).not.toBe('held');
+  });
+
+  it('counts only what the predicate calls a provider fault: a relay judging one recipient is up', async () => {
+    const errors = ['451 4.7.1 Greylisted (RCPT TO)', 'connect ECONNREFUSED 127.0.0.1:25', '450 4.2.1 Mailbox busy (RCPT TO)', '421 4.3.2 Shutting down (RCPT TO)', 'Connection timeout'];
+    const inner: Provider<string> = { name: 'smtp', channel: 'email', send: async () => ({ kind: 'transient', provider: 'smtp', error: errors.shift()! }), close: async () => {} };
+    const gated = withGate(inner, createMemoryGateStore(settings), { probeIntervalMs: 1000, isProviderFault: smtpRelayFault });
+    // greylisted: up; refused (1); 450 resets the count; 421 (1); timeout (2): open only now.
+    for (let i = 0; i < 5; i++) expect((await gated.send('m')).kind).toBe('transient');
+    expect(await gated.send('m')).toMatchObject({ kind: 'held', reason: 'open' });
   });
 
   it('answers transient when the gate itself is unreachable', async () => {

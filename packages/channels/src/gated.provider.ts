@@ -31,6 +31,12 @@ export interface GateWrapOptions<M> {
    * subscription's push service origin): holds and the breaker then apply to that remote only.
    */
   remoteOf?: (message: M) => string | undefined;
+  /**
+   * Whether a transient outcome says the provider (or remote) is unwell, and counts towards its
+   * breaker; otherwise it is a real answer about this message (an SMTP relay's 450/451 for one
+   * recipient) and shows the provider is up. @defaultValue every transient outcome
+   */
+  isProviderFault?: (outcome: Extract<SendOutcome, { kind: 'transient' }>) => boolean;
   /** Probe interval, for the jitter of an open breaker's holds. */
   probeIntervalMs: number;
   onBreaker?: BreakerListener;
@@ -118,14 +124,14 @@ export function withGate<M>(provider: Provider<M>, store: GateStore, options: Ga
       const outcome = await provider.send(message);
       // Best effort from here on: the outcome stands whatever the bookkeeping does.
       try {
-        const retryAfterMs = 'retryAfterMs' in outcome ? outcome.retryAfterMs : undefined;
-        if (outcome.kind === 'transient') {
-          if (retryAfterMs) await store.hold(holdKey(provider.name, remote), retryAfterMs);
+        if (outcome.kind === 'transient' && (options.isProviderFault?.(outcome) ?? true)) {
+          // A transient's Retry-After (a 503's) applies to this message's retry only: the
+          // breaker is what keeps traffic off a remote that keeps failing.
           const change = await store.failed(breaker, entry.probe);
           if (change) report({ breaker, provider: provider.name, state: stateAfter(change), change, error: outcome.error });
         } else {
           // A "slow down" holds what the remote spoke for: one push service, else the provider.
-          if (outcome.kind === 'rate-limited') await store.hold(holdKey(provider.name, remote), retryAfterMs ?? 0);
+          if (outcome.kind === 'rate-limited') await store.hold(holdKey(provider.name, remote), outcome.retryAfterMs);
           // Any real answer, a refusal included, shows the provider is up and judging messages.
           if (entry.failures > 0 || entry.probe) {
             const change = await store.succeeded(breaker);

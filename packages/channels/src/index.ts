@@ -36,7 +36,7 @@ export { withGate, isHeld, heldDelay, wasProbe } from './gated.provider';
 export type { BreakerEvent, BreakerListener, GateWrapOptions, HeldOutcome } from './gated.provider';
 export { createBreakerReporter, BREAKER_STATE_VALUE } from './breaker-reporter';
 export type { BreakerReporterTargets } from './breaker-reporter';
-export { createEmailProvider, createPushProvider, createSmsProvider, pushServiceOrigin } from './create-providers';
+export { createEmailProvider, createPushProvider, createSmsProvider, pushServiceOrigin, smtpRelayFault } from './create-providers';
 export type { EmailProviderOptions, GateOptions, PushProviderOptions, SmsProviderOptions } from './create-providers';
 export { createChannelProviders } from './providers-from-config';
 export type { ChannelProviders, ChannelProvidersOptions } from './providers-from-config';
