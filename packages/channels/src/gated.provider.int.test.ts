@@ -62,7 +62,7 @@ describe('provider gate against real peers and Redis', () => {
       expect(await push.send(to(throttled))).toMatchObject({ kind: 'rate-limited', provider: 'web-push', retryAfterMs: 3_600_000 });
       const started = performance.now();
       const held = await push.send(to(elsewhereOnA));
-      expect(performance.now() - started).toBeLessThan(100);
+      expect(performance.now() - started).toBeLessThan(200);
       expect(held).toMatchObject({ kind: 'held', provider: 'web-push', reason: 'hold', error: expect.stringContaining(a.origin) });
       expect(held.kind === 'held' && held.retryAfterMs).toBeGreaterThan(3_590_000);
       expect(calls).toBe(1);
@@ -112,7 +112,7 @@ describe('provider gate against real peers and Redis', () => {
     // The wait is what is left of the second since the first slot (the first send took a
     // connection set-up); the answer comes in a Redis round trip.
     expect(held.kind === 'held' && held.retryAfterMs).toBeGreaterThanOrEqual(1000 - (started - first) - 50);
-    expect(took).toBeLessThan(50);
+    expect(took).toBeLessThan(200);
     expect(sink.messages).toHaveLength(1);
   });
 
@@ -148,7 +148,7 @@ describe('provider gate against real peers and Redis', () => {
     // Open for both instances: held at once, without touching the network.
     const started = performance.now();
     const held = await two.send(mail(4));
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(200);
     expect(held).toMatchObject({ kind: 'held', provider: name, reason: 'open' });
     expect(held.kind === 'held' && held.retryAfterMs).toBeLessThanOrEqual(PROBE_MS + PROBE_MS / 2);
 
