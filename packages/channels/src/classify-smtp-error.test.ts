@@ -83,3 +83,23 @@ describe('classifySmtpError', () => {
     expect(enhancedStatus(undefined)).toBeUndefined();
   });
 });
+
+describe('classifySmtpError: a relay saying "too many"', () => {
+  it.each([
+    [421, '421 4.7.0 Too many messages from your IP, slow down'],
+    [451, '451 4.7.1 Rate limit exceeded, try again later'],
+    [450, '450 4.7.1 Throttled: too many connections'],
+    [452, '452 4.5.3 Your message exceeded the sending quota'],
+  ])('%d %j → rate-limited: the relay is held, the message is fine', (responseCode, response) => {
+    expect(classifySmtpError('relay', { code: 'EENVELOPE', responseCode, response, command: 'RCPT TO' })).toEqual({
+      kind: 'rate-limited',
+      provider: 'relay',
+      error: `${response} (RCPT TO)`,
+      retryAfterMs: 30_000,
+    });
+  });
+
+  it('a 5xx with the same words is still a refusal', () => {
+    expect(kind({ code: 'EENVELOPE', responseCode: 554, response: '554 5.7.1 Too many messages: rejected by policy', command: 'DATA' })).toBe('permanent');
+  });
+});

@@ -64,6 +64,12 @@ const ADDRESS_STATUS = /^5\.1\.(?!7$|8$)\d{1,3}$|^5\.2\.1$/;
 const UNKNOWN_USER_TEXT =
   /user unknown|unknown user|no such (?:user|mailbox|recipient)|mailbox (?:unavailable|not found|does not exist)|does not exist|recipient (?:address )?rejected|invalid (?:recipient|mailbox)|unknown recipient|address rejected/i;
 
+/** 4xx texts of a relay limiting us (Postfix, Exchange Online, Gmail, SES SMTP). */
+const RATE_TEXT = /\brate\b|rate.?limit|too many (?:messages|connections|mails|emails)|throttl|slow down|sending quota|exceeded .*limit/i;
+
+/** SMTP has no Retry-After: how long a relay that said "too many" is left alone. */
+export const SMTP_RATE_HOLD_MS = 30_000;
+
 /** What the classification knows of the SMTP transaction the error ended. */
 export interface SmtpTransaction {
   /**
@@ -78,6 +84,8 @@ export function classifySmtpError(provider: string, err: SmtpErrorLike, transact
   const reply = err.responseCode;
 
   if (typeof reply === 'number' && reply >= 400) {
+    // The relay says "too many, slow down" (421/450/451/452 with a rate text): hold the relay.
+    if (reply < 500 && RATE_TEXT.test(err.response ?? '')) return { kind: 'rate-limited', provider, error, retryAfterMs: SMTP_RATE_HOLD_MS };
     // 4xx (421 included) and 503 (bad command sequence: a session problem, the same
     // message goes through on a fresh connection) are worth another try.
     if (reply < 500 || reply === 503) return { kind: 'transient', provider, error };

@@ -1,7 +1,8 @@
 /**
  * Chooses and assembles each channel's provider from plain options (the worker reads its
  * configuration once and passes it here): which system to talk to, an optional secondary
- * to fail over to, and an optional shared rate limit per provider.
+ * to fail over to, and the gate in front of every provider (holds, circuit breaker, pacing;
+ * see provider-gate.ts), shared through Redis when one is given.
  */
 import type { Redis } from 'ioredis';
 import type { EmailMessage, Provider, PushMessage, SmsMessage } from './provider';
@@ -12,34 +13,37 @@ import { createSnsPushProvider, type SnsPushProviderOptions } from './sns-push.p
 import { createWebPushProvider, type WebPushProviderOptions } from './web-push.provider';
 import { routePushByTarget } from './push-router.provider';
 import { withFailover } from './failover.provider';
-import { createRateLimiter, withRateLimit } from './rate-limiter';
+import { withSendTimeout } from './send-timeout.provider';
+import { withGate, type BreakerListener, type GateWrapOptions } from './gated.provider';
+import { createMemoryGateStore, createRedisGateStore } from './provider-gate';
 
-export interface RateLimitOptions {
-  redis: Redis;
-  /**
-   * Sends per second for each provider of the channel (primary and secondary alike);
-   * `Infinity` for no pacing, only the shared hold after a provider's rate-limited answer.
-   */
-  perSecond: number;
-  /** @defaultValue `mc:rate:` */
+export interface GateOptions {
+  /** Shares holds, breakers and pacing across replicas; absent, each process keeps its own. */
+  redis?: Redis;
+  /** @defaultValue `mc:gate:` */
   prefix?: string;
-}
-
-export interface FailoverSettings {
-  /** @defaultValue 3 */
+  /**
+   * Sends per second for each provider of the channel (primary and secondary alike); unset
+   * for no pacing (holds and the breaker still apply).
+   */
+  perSecond?: number;
+  /** Consecutive transient failures that open a provider's breaker (FAILOVER_THRESHOLD). @defaultValue 3 */
   threshold?: number;
-  /** @defaultValue 30 000 */
-  coolDownMs?: number;
+  /** Time between probes of an open breaker (BREAKER_PROBE_INTERVAL_MS). @defaultValue 10 000 */
+  probeIntervalMs?: number;
+  /** Hears of breaker changes: log them, count them (see `createBreakerReporter`). */
+  onBreaker?: BreakerListener;
 }
 
 export interface EmailProviderOptions {
   /** SMTP connection URL; when absent, mail goes to the dev outbox in `outboxDir`. */
   smtpUrl?: string;
-  /** Secondary SMTP relay, used while the primary keeps failing transiently. */
+  /** Secondary SMTP relay, used while the primary's breaker is open or it is on hold. */
   secondarySmtpUrl?: string;
   outboxDir?: string;
-  failover?: FailoverSettings;
-  rateLimit?: RateLimitOptions;
+  /** SMTP connection and greeting timeouts (SEND_TIMEOUT_MS). @defaultValue 10 000 */
+  sendTimeoutMs?: number;
+  gate?: GateOptions;
 }
 
 export interface SmsProviderOptions {
@@ -47,64 +51,107 @@ export interface SmsProviderOptions {
   sns?: SnsSmsProviderOptions;
   /** A second SNS setup (typically another region) to fail over to. */
   secondarySns?: SnsSmsProviderOptions;
-  failover?: FailoverSettings;
-  rateLimit?: RateLimitOptions;
+  gate?: GateOptions;
 }
 
 export interface PushProviderOptions {
   webPush?: WebPushProviderOptions;
+  /** The whole of one web push send, answer included (SEND_TIMEOUT_MS). @defaultValue 10 000 */
+  sendTimeoutMs?: number;
   sns?: SnsPushProviderOptions;
-  rateLimit?: RateLimitOptions;
+  gate?: GateOptions;
 }
 
 export function createEmailProvider(options: EmailProviderOptions): Provider<EmailMessage> {
   if (!options.smtpUrl) {
     if (!options.outboxDir) throw new Error('email needs an SMTP URL or an outbox directory');
-    return limited(createOutboxProvider({ dir: options.outboxDir }), options.rateLimit);
+    return gated(createOutboxProvider({ dir: options.outboxDir }), options.gate);
   }
-  const primary = limited(createSmtpProvider({ url: options.smtpUrl }), options.rateLimit);
+  const smtp = (url: string) =>
+    createSmtpProvider({
+      url,
+      ...(options.sendTimeoutMs !== undefined ? { connectionTimeoutMs: options.sendTimeoutMs, greetingTimeoutMs: options.sendTimeoutMs } : {}),
+    });
+  const relay = { isProviderFault: smtpRelayFault };
+  const primary = gated(smtp(options.smtpUrl), options.gate, relay);
   if (!options.secondarySmtpUrl) return primary;
-  const secondary = limited(createSmtpProvider({ url: options.secondarySmtpUrl }), options.rateLimit);
-  return failover(primary, secondary, options.failover);
+  return failover(primary, gated(smtp(options.secondarySmtpUrl), options.gate, relay));
 }
 
 /** Undefined when SMS is not configured: the worker then fails SMS events with that reason. */
 export function createSmsProvider(options: SmsProviderOptions): Provider<SmsMessage> | undefined {
   if (!options.sns) return undefined;
-  const primary = limited(createSnsSmsProvider(options.sns), options.rateLimit);
+  const primary = gated(createSnsSmsProvider(options.sns), options.gate);
   if (!options.secondarySns) return primary;
-  const secondary = limited(
+  const secondary = gated(
     createSnsSmsProvider({ ...options.secondarySns, name: options.secondarySns.name ?? `sns-sms:${options.secondarySns.region}` }),
-    options.rateLimit,
+    options.gate,
   );
-  return failover(primary, secondary, options.failover);
+  return failover(primary, secondary);
 }
 
 /** Undefined when neither kind of push is configured. */
 export function createPushProvider(options: PushProviderOptions): Provider<PushMessage> | undefined {
   if (!options.webPush && !options.sns) return undefined;
   return routePushByTarget({
-    ...(options.webPush ? { 'web-push': limited(createWebPushProvider(options.webPush), options.rateLimit) } : {}),
-    ...(options.sns ? { sns: limited(createSnsPushProvider(options.sns), options.rateLimit) } : {}),
+    ...(options.webPush
+      ? {
+          'web-push': gated(withSendTimeout(createWebPushProvider(options.webPush), options.sendTimeoutMs ?? 10_000), options.gate, {
+            remoteOf: pushServiceOrigin,
+          }),
+        }
+      : {}),
+    ...(options.sns ? { sns: gated(createSnsPushProvider(options.sns), options.gate) } : {}),
   });
 }
 
-function limited<M>(provider: Provider<M>, rateLimit: RateLimitOptions | undefined): Provider<M> {
-  if (!rateLimit) return provider;
-  const limiter = createRateLimiter(rateLimit.redis, {
-    key: provider.name,
-    perSecond: rateLimit.perSecond,
-    ...(rateLimit.prefix ? { prefix: rateLimit.prefix } : {}),
-  });
-  return withRateLimit(provider, limiter);
+/**
+ * A relay that cannot be reached (refused, reset, timed out, TLS, auth) or answers 421
+ * ("service not available, closing the channel") is unwell. Any other 4xx reply (450 mailbox
+ * busy, 451 greylisted, 452) is the relay judging one message or recipient: it is up.
+ */
+export function smtpRelayFault(outcome: { error: string }): boolean {
+  const reply = /^([45]\d\d)[ -]/.exec(outcome.error)?.[1];
+  return reply === undefined || reply === '421';
 }
 
-function failover<M>(primary: Provider<M>, secondary: Provider<M>, settings: FailoverSettings = {}): Provider<M> {
+/**
+ * Each push service (https://fcm.googleapis.com, https://updates.push.services.mozilla.com,
+ * ...) is a separate remote: its 429 holds it alone, and its failures open its own breaker.
+ */
+export function pushServiceOrigin(message: PushMessage): string | undefined {
+  if (message.target.kind !== 'web-push') return undefined;
+  try {
+    const origin = new URL(message.target.subscription.endpoint).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+function gated<M>(
+  provider: Provider<M>,
+  gate: GateOptions = {},
+  extra: Pick<GateWrapOptions<M>, 'remoteOf' | 'isProviderFault'> = {},
+): Provider<M> {
+  const settings = {
+    ...(gate.perSecond !== undefined ? { perSecond: gate.perSecond } : {}),
+    threshold: gate.threshold ?? 3,
+    probeIntervalMs: gate.probeIntervalMs ?? 10_000,
+  };
+  const store = gate.redis
+    ? createRedisGateStore(gate.redis, { ...settings, name: provider.name, prefix: gate.prefix ?? 'mc:gate:' })
+    : createMemoryGateStore(settings);
+  return withGate(provider, store, {
+    probeIntervalMs: settings.probeIntervalMs,
+    ...(gate.onBreaker ? { onBreaker: gate.onBreaker } : {}),
+    ...extra,
+  });
+}
+
+function failover<M>(primary: Provider<M>, secondary: Provider<M>): Provider<M> {
   if (primary.name === secondary.name) {
     throw new Error(`primary and secondary provider are both named ${primary.name}`);
   }
-  return withFailover(primary, secondary, {
-    threshold: settings.threshold ?? 3,
-    ...(settings.coolDownMs !== undefined ? { coolDownMs: settings.coolDownMs } : {}),
-  });
+  return withFailover(primary, secondary);
 }

@@ -1,6 +1,7 @@
 /**
  * @mc/channels: channel providers (SMTP, dev outbox, SNS SMS, SNS mobile push, Web Push)
- * behind one small interface, plus failover and a Redis-backed shared rate limit. Test
+ * behind one small interface, plus failover and a Redis-backed gate (holds, circuit breaker,
+ * shared rate limit). Test
  * peers (SMTP sink, SNS endpoint, push receiver) live in the separate `testing` entry.
  */
 export type {
@@ -29,18 +30,15 @@ export type { VapidDetails, WebPushProviderOptions } from './web-push.provider';
 export { routePushByTarget } from './push-router.provider';
 export type { PushProvidersByTarget } from './push-router.provider';
 export { withFailover } from './failover.provider';
-export type { FailoverOptions, FailoverProvider } from './failover.provider';
-export { createRateLimiter, withRateLimit } from './rate-limiter';
-export type { RateLimiter, RateLimiterOptions } from './rate-limiter';
-export { createEmailProvider, createPushProvider, createSmsProvider } from './create-providers';
-export type {
-  EmailProviderOptions,
-  FailoverSettings,
-  PushProviderOptions,
-  RateLimitOptions,
-  SmsProviderOptions,
-} from './create-providers';
+export { createMemoryGateStore, createRedisGateStore, holdKey } from './provider-gate';
+export type { BreakerChange, BreakerState, GateEntry, GateSettings, GateStore, HoldReason, RedisGateOptions } from './provider-gate';
+export { withGate, isHeld, heldDelay, wasProbe } from './gated.provider';
+export type { BreakerEvent, BreakerListener, GateWrapOptions, HeldOutcome } from './gated.provider';
+export { createBreakerReporter, BREAKER_STATE_VALUE } from './breaker-reporter';
+export type { BreakerReporterTargets } from './breaker-reporter';
+export { createEmailProvider, createPushProvider, createSmsProvider, pushServiceOrigin, smtpRelayFault } from './create-providers';
+export type { EmailProviderOptions, GateOptions, PushProviderOptions, SmsProviderOptions } from './create-providers';
 export { createChannelProviders } from './providers-from-config';
-export type { ChannelProviders } from './providers-from-config';
+export type { ChannelProviders, ChannelProvidersOptions } from './providers-from-config';
 export { createOutboundAgent, isOutboundPolicyError, OutboundPolicyError } from './outbound-agent';
 export type { OutboundAgentOptions } from './outbound-agent';

@@ -1,12 +1,14 @@
 /**
  * The channel providers a process gets from the configuration: SMTP (or the dev outbox),
- * SNS for SMS and mobile push, web-push, each with its failover and shared rate limit. Both
- * services call this, so a proof from the ingest service goes out exactly as a delivery would.
+ * SNS for SMS and mobile push, web-push, each behind its gate (holds, circuit breaker,
+ * pacing) and with its failover. Both services call this, so a proof from the ingest
+ * service goes out exactly as a delivery would.
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '@mc/config';
 import type { EmailMessage, Provider, PushMessage, SmsMessage } from './provider';
-import { createEmailProvider, createPushProvider, createSmsProvider } from './create-providers';
+import { createEmailProvider, createPushProvider, createSmsProvider, type GateOptions } from './create-providers';
+import type { BreakerListener } from './gated.provider';
 
 export interface ChannelProviders {
   email: Provider<EmailMessage>;
@@ -15,21 +17,27 @@ export interface ChannelProviders {
   close(): Promise<void>;
 }
 
+export interface ChannelProvidersOptions {
+  /** Hears of breaker changes; the worker passes `createBreakerReporter({ logger, metrics })`. */
+  onBreaker?: BreakerListener;
+}
+
 /**
- * @param redis enables the shared per-provider rate limits configured in `config.rates`; and,
- * for SMS and push, whose providers can answer "slow down" (SNS throttling, a push service's
- * 429), a shared hold on that provider for the delay it asked for even when no rate is set.
+ * @param redis shares the gates across replicas: the per-provider rates of `config.rates`,
+ * the holds a provider or push service asked for, and the circuit breakers. Without it each
+ * process keeps its own (the ingest's proof sends).
  */
-export function createChannelProviders(config: Readonly<Config>, redis?: Redis): ChannelProviders {
-  const rateLimit = (perSecond: number | undefined, { honourSlowDown = false } = {}) => {
-    if (!redis) return undefined;
-    const prefix = `${config.queuePrefix}:rate:`;
-    if (perSecond) return { redis, perSecond, prefix };
-    return honourSlowDown ? { redis, perSecond: Infinity, prefix } : undefined;
-  };
-  const failover = { threshold: config.failoverThreshold };
+export function createChannelProviders(config: Readonly<Config>, redis?: Redis, options: ChannelProvidersOptions = {}): ChannelProviders {
+  const gate = (perSecond: number | undefined): GateOptions => ({
+    ...(redis ? { redis, prefix: `${config.queuePrefix}:gate:` } : {}),
+    ...(perSecond ? { perSecond } : {}),
+    threshold: config.failoverThreshold,
+    probeIntervalMs: config.breakerProbeIntervalMs,
+    ...(options.onBreaker ? { onBreaker: options.onBreaker } : {}),
+  });
+  const timeouts = { connectionTimeoutMs: Math.min(5000, config.sendTimeoutMs), sendTimeoutMs: config.sendTimeoutMs };
   const sns = config.aws.enabled
-    ? { region: config.aws.region, ...(config.aws.snsEndpoint ? { endpoint: config.aws.snsEndpoint } : {}) }
+    ? { region: config.aws.region, ...(config.aws.snsEndpoint ? { endpoint: config.aws.snsEndpoint } : {}), ...timeouts }
     : undefined;
   const smsSettings = { senderId: config.aws.smsSenderId, smsType: config.aws.smsType };
 
@@ -37,19 +45,19 @@ export function createChannelProviders(config: Readonly<Config>, redis?: Redis):
     smtpUrl: config.smtpUrl,
     secondarySmtpUrl: config.smtpSecondaryUrl,
     outboxDir: config.outboxDir,
-    failover,
-    rateLimit: rateLimit(config.rates.email),
+    sendTimeoutMs: config.sendTimeoutMs,
+    gate: gate(config.rates.email),
   });
   const sms = createSmsProvider({
     sns: sns && { ...sns, ...smsSettings },
     secondarySns: sns && config.aws.secondaryRegion ? { ...sns, ...smsSettings, region: config.aws.secondaryRegion } : undefined,
-    failover,
-    rateLimit: rateLimit(config.rates.sms, { honourSlowDown: true }),
+    gate: gate(config.rates.sms),
   });
   const push = createPushProvider({
     webPush: config.vapid ? { vapid: config.vapid, outbound: config.outbound } : undefined,
+    sendTimeoutMs: config.sendTimeoutMs,
     sns,
-    rateLimit: rateLimit(config.rates.push, { honourSlowDown: true }),
+    gate: gate(config.rates.push),
   });
   return {
     email,

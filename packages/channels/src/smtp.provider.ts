@@ -24,7 +24,9 @@ export interface SmtpProviderOptions {
   greetingTimeoutMs?: number;
   /**
    * Inactivity allowed on an open connection; nodemailer's default (10 min) would hold a
-   * worker slot far longer than the queue's own retry would wait. @defaultValue 60 000
+   * worker slot far longer than the queue's own retry would wait. Longer than the connection
+   * and greeting limits: a relay may scan a message for a while before answering DATA.
+   * @defaultValue 30 000
    */
   socketTimeoutMs?: number;
 }
@@ -40,7 +42,7 @@ export function createSmtpProvider(options: SmtpProviderOptions): Provider<Email
     maxMessages: Infinity,
     connectionTimeout: options.connectionTimeoutMs ?? 10_000,
     greetingTimeout: options.greetingTimeoutMs ?? 10_000,
-    socketTimeout: options.socketTimeoutMs ?? 60_000,
+    socketTimeout: options.socketTimeoutMs ?? 30_000,
     dnsTimeout: 10_000,
   });
   let closed = false;

@@ -15,6 +15,16 @@ export interface SnsClientOptions {
   connectionTimeoutMs?: number;
   /** @defaultValue 15 000 */
   requestTimeoutMs?: number;
+  /**
+   * The whole of one Publish, answer included (SEND_TIMEOUT_MS): `requestTimeoutMs` is socket
+   * inactivity, which a slow trickle never trips. @defaultValue 10 000
+   */
+  sendTimeoutMs?: number;
+}
+
+/** Options for `client.send`: aborts a Publish that takes longer than `sendTimeoutMs`. */
+export function publishOptions(options: SnsClientOptions): { abortSignal: AbortSignal } {
+  return { abortSignal: AbortSignal.timeout(options.sendTimeoutMs ?? 10_000) };
 }
 
 export function createSnsClient(options: SnsClientOptions): SNSClient {

@@ -5,7 +5,7 @@
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Provider, PushMessage, SendOutcome } from './provider';
-import { createSnsClient, type SnsClientOptions } from './sns-client';
+import { createSnsClient, publishOptions, type SnsClientOptions } from './sns-client';
 import { classifySnsError } from './classify-sns-error';
 import { buildSnsPushPublish } from './sns-push-payload';
 
@@ -36,6 +36,7 @@ export function createSnsPushProvider(options: SnsPushProviderOptions): Provider
             Message: message,
             MessageAttributes: attributes,
           }),
+          publishOptions(options),
         );
         if (!result.MessageId) return { kind: 'transient', provider: name, error: 'SNS answered without a MessageId' };
         return { kind: 'sent', provider: name, providerMessageId: result.MessageId };

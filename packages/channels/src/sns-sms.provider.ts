@@ -4,7 +4,7 @@
  */
 import { PublishCommand, type MessageAttributeValue } from '@aws-sdk/client-sns';
 import type { Provider, SendOutcome, SmsMessage } from './provider';
-import { createSnsClient, type SnsClientOptions } from './sns-client';
+import { createSnsClient, publishOptions, type SnsClientOptions } from './sns-client';
 import { classifySnsError } from './classify-sns-error';
 
 export interface SnsSmsProviderOptions extends SnsClientOptions {
@@ -35,6 +35,7 @@ export function createSnsSmsProvider(options: SnsSmsProviderOptions): Provider<S
       try {
         const result = await client.send(
           new PublishCommand({ PhoneNumber: message.to, Message: message.text, MessageAttributes: attributes }),
+          publishOptions(options),
         );
         if (!result.MessageId) return { kind: 'transient', provider: name, error: 'SNS answered without a MessageId' };
         return { kind: 'sent', provider: name, providerMessageId: result.MessageId };

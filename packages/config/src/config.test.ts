@@ -120,3 +120,20 @@ describe('loadConfig: outbound policy and MAIL_FROM', () => {
     expect(loadConfig({ MAIL_FROM: '"Shop, Paris" <no-reply@shop.example>' }).mailFrom).toBe('"Shop, Paris" <no-reply@shop.example>');
   });
 });
+
+describe('loadConfig: circuit breaker and send timeouts', () => {
+  it('defaults to a 10 s probe interval and a 10 s send timeout', () => {
+    const config = loadConfig({});
+    expect([config.failoverThreshold, config.breakerProbeIntervalMs, config.sendTimeoutMs]).toEqual([3, 10_000, 10_000]);
+    expect(loadConfig({ BREAKER_PROBE_INTERVAL_MS: '2500', SEND_TIMEOUT_MS: '4000' })).toMatchObject({ breakerProbeIntervalMs: 2500, sendTimeoutMs: 4000 });
+  });
+
+  it.each([
+    [{ BREAKER_PROBE_INTERVAL_MS: '0' }, 'BREAKER_PROBE_INTERVAL_MS'],
+    [{ BREAKER_PROBE_INTERVAL_MS: 'soon' }, 'BREAKER_PROBE_INTERVAL_MS'],
+    [{ SEND_TIMEOUT_MS: '10' }, 'SEND_TIMEOUT_MS'],
+    [{ SEND_TIMEOUT_MS: '1e9' }, 'SEND_TIMEOUT_MS'],
+  ])('refuses %p naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(expect.objectContaining({ variable }));
+  });
+});

@@ -44,8 +44,18 @@ export interface Config {
   };
   /** Sends per second per provider, shared by all worker replicas; unset → unlimited. */
   rates: { email?: number; sms?: number; push?: number };
-  /** Consecutive transient failures before a channel switches to its secondary. @defaultValue 3 */
+  /**
+   * Consecutive transient failures that open a provider's circuit breaker (its secondary then
+   * takes the sends; with none, or both open, sends are held). @defaultValue 3
+   */
   failoverThreshold: number;
+  /** Time between probes of an open breaker, shared by all replicas (BREAKER_PROBE_INTERVAL_MS). @defaultValue 10000 */
+  breakerProbeIntervalMs: number;
+  /**
+   * Longest a web-push or SNS send may take, answer included, and the SMTP connection and
+   * greeting limits (SEND_TIMEOUT_MS): what one slow remote can cost other events. @defaultValue 10000
+   */
+  sendTimeoutMs: number;
   vapid?: { publicKey: string; privateKey: string; subject: string };
   worker: {
     /** Jobs a worker process runs at once on the real-time lane. @defaultValue 20 */
@@ -264,6 +274,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       push: optionalInt('PUSH_RATE_PER_SECOND', 1, 100_000),
     },
     failoverThreshold: int('FAILOVER_THRESHOLD', 3, 1, 1000),
+    breakerProbeIntervalMs: int('BREAKER_PROBE_INTERVAL_MS', 10_000, 100, 3_600_000),
+    sendTimeoutMs: int('SEND_TIMEOUT_MS', 10_000, 100, 300_000),
     worker: {
       realtimeConcurrency: int('WORKER_CONCURRENCY_REALTIME', 20, 1, 1000),
       batchConcurrency: int('WORKER_CONCURRENCY_BATCH', 5, 1, 1000),

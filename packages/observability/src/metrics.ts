@@ -1,6 +1,6 @@
 /** Prometheus metrics. Each process owns a registry; the names are shared so dashboards
  * can add up ingest and worker replicas. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface IngestMetrics {
   registry: Registry;
@@ -13,6 +13,10 @@ export interface WorkerMetrics {
   deliveries: Counter<'channel' | 'provider' | 'outcome'>;
   eventsFinished: Counter<'status'>;
   sendSeconds: Histogram<'channel'>;
+  /** Circuit breaker state as this replica last saw it: 0 closed, 1 half-open, 2 open. */
+  breakerState: Gauge<'breaker'>;
+  /** Breaker changes this replica made: opened, probing, reopened, closed. */
+  breakerChanges: Counter<'breaker' | 'change'>;
 }
 
 export function createIngestMetrics(): IngestMetrics {
@@ -57,6 +61,18 @@ export function createWorkerMetrics(): WorkerMetrics {
       help: 'Time a provider took to accept or refuse a message.',
       labelNames: ['channel'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    breakerState: new Gauge({
+      name: 'mc_breaker_state',
+      help: 'Circuit breaker per provider (or push service): 0 closed, 1 half-open, 2 open. Take the max over replicas.',
+      labelNames: ['breaker'],
+      registers: [registry],
+    }),
+    breakerChanges: new Counter({
+      name: 'mc_breaker_changes_total',
+      help: 'Circuit breaker changes (opened, probing, reopened, closed); each counted once, by the replica that made it.',
+      labelNames: ['breaker', 'change'],
       registers: [registry],
     }),
   };

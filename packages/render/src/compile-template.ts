@@ -21,6 +21,7 @@ import { readEmailContent, readPushContent, readSmsContent } from './read-conten
 import type { RenderScope } from './render-scope';
 import { TemplateError, describeLocation } from './template-error';
 import { senderFaults, testDataWarnings } from './test-data-warnings';
+import { renderWithUsage } from './render-limit-check';
 
 export interface CompileOptions {
   /**
@@ -56,12 +57,14 @@ export async function compileTemplate(
   const compiled = await compileContent(channel, content);
   const checkSenders = compiled.channel === 'email' && (options.requireSingleMailbox ?? true);
   if (options.testData) {
-    const { message, missing } = prepareDetailedRenderer(compiled).renderDetailed(options.testData);
+    // Under the same limits as a send: a limit hit throws (TemplateRenderError), coming close warns.
+    const { outcome, warnings } = renderWithUsage(prepareDetailedRenderer(compiled), options.testData);
+    const { message, missing } = outcome;
     if (checkSenders && message.channel === 'email') {
       const fault = senderFaults(message)[0];
       if (fault) throw new TemplateError(fault.field, `${fault.field}: with the test data it ${fault.message}`);
     }
-    compiled.warnings.push(...testDataWarnings(message, missing));
+    compiled.warnings.push(...testDataWarnings(message, missing), ...warnings);
   } else if (checkSenders && compiled.channel === 'email') {
     for (const field of ['from', 'replyTo'] as const) {
       const source = compiled.content[field]?.trim();

@@ -26,8 +26,9 @@ export type {
 export { previewTemplate } from './preview-template';
 export type { Preview } from './preview-template';
 
-export { TemplateError } from './template-error';
-export type { TemplateWarning, TemplateLocation, TemplateField } from './template-error';
+export { TemplateError, TemplateRenderError } from './template-error';
+export type { RenderLimit, TemplateWarning, TemplateLocation, TemplateField } from './template-error';
+export { NEAR_LIMIT_SHARE } from './render-limit-check';
 
 export { smsSegments } from './sms-segments';
 export type { SmsEncoding, SmsSegmentInfo } from './sms-segments';

@@ -145,13 +145,14 @@ describe('sandbox', () => {
   it('stops a render that would run too long', () => {
     const started = Date.now();
     const hostile = '{% for a in (1..3000) %}{% for b in (1..3000) %}{{ b }}{% endfor %}{% endfor %}';
-    expect(() => render(plainLiquid, hostile)).toThrow(/^field line 1, column \d+: rendering failed: template render limit exceeded$/);
+    expect(() => render(plainLiquid, hostile)).toThrow(/^field line 1, column \d+: rendering failed: the render time limit \(renderLimit, 500 ms per field\) was exceeded$/);
+    expect(() => render(plainLiquid, hostile)).toThrow(expect.objectContaining({ name: 'TemplateRenderError', limit: 'renderLimit' }));
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('stops a render that would allocate without bound', () => {
     const doubling = '{% assign a = "1,2" | split: "," %}{% for i in (1..40) %}{% assign a = a | concat: a %}{% endfor %}{{ a | size }}';
-    expect(() => render(plainLiquid, doubling)).toThrow(/rendering failed: memory alloc limit exceeded/);
+    expect(() => render(plainLiquid, doubling)).toThrow(/rendering failed: the memory limit \(memoryLimit, 10,000,000 characters and array items per field\) was exceeded/);
   });
 
   it('formats dates in UTC whatever the host timezone', () => {

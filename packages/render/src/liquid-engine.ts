@@ -12,7 +12,7 @@
 import { Liquid, LiquidError, filters as builtinFilters, type FS, type Template } from 'liquidjs';
 import { ListAwareForTag } from './liquid-for-tag';
 import { MissingVariablesContext } from './missing-variables-context';
-import { TemplateError, describeLocation, type TemplateField, type TemplateLocation } from './template-error';
+import { TemplateError, TemplateRenderError, describeLocation, type RenderLimit, type TemplateField, type TemplateLocation } from './template-error';
 
 export type LiquidFlavour = 'html' | 'plain';
 
@@ -20,7 +20,7 @@ export type LiquidFlavour = 'html' | 'plain';
  * Resource limits per parse() / render() call. Real templates stay far below them: a
  * receipt renders in well under a millisecond and allocates kilobytes.
  */
-const LIMITS = {
+export const LIMITS = {
   /** Characters per parse. The compiled HTML of a 1 MB MJML body (the content maximum) is a few MB. */
   parseLimit: 20_000_000,
   /** Milliseconds per render of one field, so a `(1..100000000)` loop cannot hang a worker. */
@@ -28,6 +28,39 @@ const LIMITS = {
   /** liquidjs' count of allocated array items and string characters per render. */
   memoryLimit: 10_000_000,
 } as const;
+
+/** What each liquidjs limit message means, in operator terms. */
+const LIMIT_ERRORS: Record<string, { limit: RenderLimit; text: string }> = {
+  'template render': { limit: 'renderLimit', text: `the render time limit (renderLimit, ${LIMITS.renderLimit} ms per field)` },
+  'memory alloc': { limit: 'memoryLimit', text: `the memory limit (memoryLimit, ${LIMITS.memoryLimit.toLocaleString('en-US')} characters and array items per field)` },
+  'parse length': { limit: 'parseLimit', text: `the parse size limit (parseLimit, ${LIMITS.parseLimit.toLocaleString('en-US')} characters per field)` },
+};
+
+/** What one field's render used, for the "close to a limit" warnings of preview and publish. */
+export interface FieldUsage {
+  field: TemplateField;
+  ms: number;
+  /** liquidjs' memory count: characters and array items allocated. */
+  memory: number;
+}
+
+/**
+ * Set only while `recordRenderUsage` runs. Rendering is synchronous (renderSync), so nothing
+ * else can render in between and a module-level recorder cannot mix up two renders.
+ */
+let usageRecorder: FieldUsage[] | undefined;
+
+/** Runs a synchronous render and returns what each field it rendered used. */
+export function recordRenderUsage<T>(work: () => T): { result: T; usage: FieldUsage[] } {
+  const outer = usageRecorder;
+  const usage: FieldUsage[] = [];
+  usageRecorder = usage;
+  try {
+    return { result: work(), usage };
+  } finally {
+    usageRecorder = outer;
+  }
+}
 
 /** Tags that load other templates from disk; templates are self-contained here. */
 const FILE_TAGS = ['include', 'render', 'layout'] as const;
@@ -116,10 +149,16 @@ export function renderLiquid(
 ): LiquidRenderResult {
   const context = new MissingVariablesContext(env, engine);
   let output: unknown;
+  const started = usageRecorder ? performance.now() : 0;
   try {
     output = engine.renderSync(templates, context);
   } catch (err) {
     throw liquidTemplateError(field, err, 'render');
+  }
+  if (usageRecorder) {
+    // liquidjs keeps the count private; it is the figure its memoryLimit is checked against.
+    const memory = (context.memoryLimit as unknown as { base?: number }).base ?? 0;
+    usageRecorder.push({ field, ms: performance.now() - started, memory });
   }
   return { output: typeof output === 'string' ? output : String(output ?? ''), missing: [...context.missing] };
 }
@@ -129,6 +168,12 @@ export function liquidTemplateError(field: TemplateField, err: unknown, phase: '
   const location = liquidErrorLocation(err);
   const detail = liquidErrorDetail(err);
   const prefix = describeLocation(field, location);
+  const hit = /^(template render|memory alloc|parse length) limit exceeded/.exec(detail);
+  const limit = hit ? LIMIT_ERRORS[hit[1]!] : undefined;
+  if (limit) {
+    const doing = phase === 'render' ? 'rendering' : 'parsing';
+    return new TemplateRenderError(field, `${prefix}: ${doing} failed: ${limit.text} was exceeded`, limit.limit, location, { cause: err });
+  }
   const message = phase === 'render' ? `${prefix}: rendering failed: ${detail}` : `${prefix}: ${detail}`;
   return new TemplateError(field, message, location, { cause: err });
 }

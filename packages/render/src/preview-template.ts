@@ -11,6 +11,7 @@ import { prepareDetailedRenderer } from './prepare-renderer';
 import type { RenderedMessage, RenderedMessageByChannel } from './rendered-message';
 import type { RenderScope } from './render-scope';
 import { testDataWarnings } from './test-data-warnings';
+import { renderWithUsage } from './render-limit-check';
 import type { TemplateWarning } from './template-error';
 
 export type Preview<M extends RenderedMessage = RenderedMessage> = M & { warnings: TemplateWarning[] };
@@ -24,6 +25,7 @@ export function previewTemplate(channel: Channel, content: ChannelContent, scope
 export async function previewTemplate(channel: Channel, content: ChannelContent, scope: RenderScope): Promise<Preview> {
   // A sender header that is not one mailbox is a warning here (with the data at hand), not a fault.
   const compiled = await compileTemplate(channel, content, { requireSingleMailbox: false });
-  const { message, missing } = prepareDetailedRenderer(compiled).renderDetailed(scope);
-  return { ...message, warnings: [...compiled.warnings, ...testDataWarnings(message, missing)] };
+  const { outcome, warnings } = renderWithUsage(prepareDetailedRenderer(compiled), scope);
+  const { message, missing } = outcome;
+  return { ...message, warnings: [...compiled.warnings, ...testDataWarnings(message, missing), ...warnings] };
 }

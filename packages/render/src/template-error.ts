@@ -20,7 +20,7 @@ export interface TemplateWarning extends TemplateLocation {
 }
 
 export class TemplateError extends Error {
-  override readonly name = 'TemplateError';
+  override readonly name: string = 'TemplateError';
   readonly field: TemplateField;
   readonly line?: number;
   readonly column?: number;
@@ -39,4 +39,22 @@ export function describeLocation(field: TemplateField, location: TemplateLocatio
   if (location.line === undefined) return field;
   if (location.column === undefined) return `${field} line ${location.line}`;
   return `${field} line ${location.line}, column ${location.column}`;
+}
+
+/** The liquid-engine resource limit a template hit. */
+export type RenderLimit = 'renderLimit' | 'memoryLimit' | 'parseLimit';
+
+/**
+ * A template that ran into a resource limit (render time, memory, parse size): the same
+ * template with data of the same size hits it again, so a send ends at once (deliveryFailed)
+ * rather than retrying, and a publish whose test data hits it is refused.
+ */
+export class TemplateRenderError extends TemplateError {
+  override readonly name = 'TemplateRenderError';
+  readonly limit: RenderLimit;
+
+  constructor(field: TemplateField, message: string, limit: RenderLimit, location: TemplateLocation = {}, options?: { cause?: unknown }) {
+    super(field, message, location, options);
+    this.limit = limit;
+  }
 }

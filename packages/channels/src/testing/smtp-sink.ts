@@ -30,6 +30,11 @@ export interface ReceivedMail {
 export interface SmtpSinkOptions {
   /** @defaultValue {@link replyByLocalPart} */
   reply?: SmtpReplyPolicy;
+  /**
+   * Loopback port to listen on; a test that stops a sink (connections refused) and starts it
+   * again passes the old port, so a provider sees its relay come back. @defaultValue a free port
+   */
+  port?: number;
 }
 
 export interface SmtpSink {
@@ -121,7 +126,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   // smtp-server reports socket errors of clients that hang up; they are not test failures.
   server.on('error', () => undefined);

@@ -47,16 +47,22 @@ export function versionView(row: VersionRecord & { published: boolean }) {
   };
 }
 
-/** Runs template work, turning a TemplateError into a 422 naming field, line and column. */
+/** Runs template work, turning a TemplateError into a 422 naming field, line and column (and the limit, for a TemplateRenderError). */
 export async function withTemplateErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof (await loadRender()).TemplateError) {
+    const render = await loadRender();
+    if (error instanceof render.TemplateError) {
       const where = [error.line !== undefined ? `line ${error.line}` : '', error.column !== undefined ? `column ${error.column}` : '']
         .filter(Boolean)
         .join(', ');
-      throw unprocessable(`The template does not compile: ${error.field}${where ? ` (${where})` : ''}: ${error.message}`, [
+      // A resource limit hit with the test data would be hit by every send of similar data.
+      const what =
+        error instanceof render.TemplateRenderError
+          ? `The template exceeds the ${error.limit} render limit with its test data`
+          : 'The template does not compile';
+      throw unprocessable(`${what}: ${error.field}${where ? ` (${where})` : ''}: ${error.message}`, [
         {
           path: `content/${error.field}`,
           message: error.message,
