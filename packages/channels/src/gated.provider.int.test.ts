@@ -4,7 +4,7 @@
  * relay that refuses connections and then comes back, and the explicit send timeout.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, createServer, type Server } from 'node:https';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { generateVAPIDKeys } from 'web-push';
@@ -47,9 +47,12 @@ describe('provider gate against real peers and Redis', () => {
     beforeAll(async () => {
       a = await startWebPushReceiver({ vapidPublicKey: vapid.publicKey });
       b = await startWebPushReceiver({ vapidPublicKey: vapid.publicKey });
-      const agent = new Agent({ ca: [a.ca, b.ca], keepAlive: false });
-      push = createPushProvider({ webPush: { vapid, agent }, gate: { redis, prefix: `${prefix}push:` } })!;
-      closers.push(() => a.close(), () => b.close(), () => agent.destroy(), () => push.close());
+      // The receivers listen on loopback: exempted from the outbound policy by configuration.
+      push = createPushProvider({
+        webPush: { vapid, ca: [a.ca, b.ca], outbound: { allowPrivate: ['127.0.0.1'] } },
+        gate: { redis, prefix: `${prefix}push:` },
+      })!;
+      closers.push(() => a.close(), () => b.close(), () => push.close());
     });
     const to = (s: TestSubscription): PushMessage => ({ target: { kind: 'web-push', subscription: { endpoint: s.endpoint, keys: s.keys } }, title: 't', body: 'b' });
 
@@ -77,8 +80,7 @@ describe('provider gate against real peers and Redis', () => {
       // Accepts the request and never answers: a hung or hostile push service.
       const silent: Server = createServer({ key: certs.key, cert: certs.cert }, () => undefined);
       await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-      const agent = new Agent({ ca: certs.ca, keepAlive: false });
-      const slow = createPushProvider({ webPush: { vapid, agent }, sendTimeoutMs: 300, gate: { redis, prefix: `${prefix}slow:` } })!;
+      const slow = createPushProvider({ webPush: { vapid, ca: certs.ca, outbound: { allowPrivate: ['127.0.0.1'] } }, sendTimeoutMs: 300, gate: { redis, prefix: `${prefix}slow:` } })!;
       try {
         const s = a.subscribe();
         const endpoint = `https://127.0.0.1:${(silent.address() as AddressInfo).port}/push/1`;
@@ -90,7 +92,6 @@ describe('provider gate against real peers and Redis', () => {
         expect(took).toBeLessThan(1500);
       } finally {
         await slow.close();
-        agent.destroy();
         silent.closeAllConnections();
         await new Promise((resolve) => silent.close(resolve));
         certs.cleanup();

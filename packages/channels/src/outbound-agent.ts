@@ -31,7 +31,7 @@ export interface OutboundAgentOptions {
    * system CAs plus `NODE_EXTRA_CA_CERTS`); tests trust their throwaway CA. TLS verification
    * is never turned off.
    */
-  ca?: string | Buffer;
+  ca?: string | Buffer | (string | Buffer)[];
   /**
    * Resolves host names. @defaultValue `dns.lookup` (the system resolver, as Node uses).
    * Tests give their own to make a name resolve to a private address.

@@ -31,7 +31,7 @@ export interface WebPushProviderOptions {
    * CA to trust instead of the system store (plus `NODE_EXTRA_CA_CERTS`), which production
    * uses. Tests give their throwaway CA; TLS verification is never turned off.
    */
-  ca?: string;
+  ca?: string | string[];
   /** Host name resolver. @defaultValue `dns.lookup`; tests give one resolving to private addresses. */
   lookup?: LookupFunction;
   /** Used when the message has no TTL of its own. @defaultValue 86 400 (one day) */
