@@ -51,6 +51,8 @@ export interface EventJobV1 {
    * optional additions to v1: a worker that does not know them still delivers the job.
    */
   generation?: number;
+  /** When the operator re-drove it (ISO 8601): the retry window starts again there. */
+  redrivenAt?: string;
   /** Send attempts made so far that the provider answered with a retryable failure. */
   attempts?: number;
   /** Unexpected errors (database down, a bug) ridden out so far. */

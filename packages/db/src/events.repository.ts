@@ -297,7 +297,7 @@ export class EventsRepository {
     payload: Record<string, unknown>;
     createdAt: Date;
     status: EventStatus;
-    reason: string;
+    reason: string | null;
     attempt?: AttemptRecord;
   }): Promise<boolean> {
     const transition = workerTransition(job.status);
