@@ -50,7 +50,8 @@ export const DeliveryView = Type.Object({
  */
 export const QueueStateView = Type.Object({
   state: Type.Union(
-    ['waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized', 'waiting-children', 'unknown'].map((s) => Type.Literal(s)),
+    ['waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized', 'waiting-children', 'missing'].map((s) => Type.Literal(s)),
+    { description: 'BullMQ state of the job; `missing`: no job (the sweeper settles or re-enqueues the event within minutes).' },
   ),
   nextAttemptAt: Type.Optional(Type.String({ format: 'date-time' })),
   failedReason: Type.Optional(Type.String()),

@@ -76,10 +76,22 @@ test('concurrent re-drives: exactly one wins and starts the next generation', as
   const results = await Promise.all([1, 2, 3, 4, 5].map(() => events.redrive(event.id)));
   const winners = results.filter((r) => r !== undefined);
   expect(winners).toHaveLength(1);
-  expect(winners[0]).toMatchObject({ id: event.id, generation: 1, lane: 'realtime', channel: 'email' });
+  expect(winners[0]).toMatchObject({ id: event.id, generation: 1, lane: 'realtime', channel: 'email', priorStatus: 'deliveryFailed', priorReason: 'x' });
   expect(await events.find(event.id)).toMatchObject({ status: 'pending', generation: 1 });
   // Not from pending, nor from sent.
   expect(await events.redrive(event.id)).toBeUndefined();
+});
+
+test('a re-drive whose enqueue failed is undone, keeping its generation counted', async () => {
+  const event = newEvent();
+  await events.begin(event);
+  await events.settle(event.id, { status: 'targetingFailed', reason: 'no address' });
+  const redriven = (await events.redrive(event.id))!;
+  expect(await events.undoRedrive(redriven)).toBe(true);
+  expect(await events.find(event.id)).toMatchObject({ status: 'targetingFailed', reason: 'no address', generation: 1 });
+  // A job of that generation that reached Redis anyway finds it ended.
+  expect(await events.begin({ ...event, generation: 1 })).toMatchObject({ taken: false });
+  expect((await events.redrive(event.id))!.generation).toBe(2);
 });
 
 test('a job of an older generation neither takes nor settles the re-driven event', async () => {

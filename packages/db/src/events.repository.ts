@@ -152,6 +152,9 @@ export interface RedrivenEvent {
   payload: Record<string, unknown>;
   createdAt: Date;
   scheduledAt: Date | null;
+  /** What the event was before, so a re-drive whose enqueue failed can be undone. */
+  priorStatus: EventStatus;
+  priorReason: string | null;
 }
 
 /** `'a', 'b'` for a transition's sources: constants of our own table, never user input. */
@@ -343,12 +346,29 @@ export class EventsRepository {
    */
   async redrive(id: bigint, reason = 'Re-driven by an operator'): Promise<RedrivenEvent | undefined> {
     const rows = await this.prisma.$queryRaw<RedrivenEvent[]>`
-      UPDATE "events" SET
+      WITH prior AS (SELECT "status", "reason" FROM "events" WHERE "id" = ${id} FOR UPDATE)
+      UPDATE "events" e SET
         "status" = 'pending', "reason" = ${reason}, "nextAttemptAt" = NULL,
-        "generation" = "generation" + 1, "updatedAt" = now()
-      WHERE "id" = ${id} AND "status" IN (${statusList(TRANSITIONS.redrive.from)})
-      RETURNING "id", "generation", "lane"::text AS lane, "channel"::text AS channel, "payload", "createdAt", "scheduledAt"`;
+        "generation" = e."generation" + 1, "updatedAt" = now()
+      FROM prior
+      WHERE e."id" = ${id} AND e."status" IN (${statusList(TRANSITIONS.redrive.from)})
+      RETURNING e."id", e."generation", e."lane"::text AS lane, e."channel"::text AS channel, e."payload", e."createdAt",
+                e."scheduledAt", prior."status"::text AS "priorStatus", prior."reason" AS "priorReason"`;
     return rows[0];
+  }
+
+  /**
+   * Undoes a re-drive whose enqueue failed (the caller answers 503: nothing was re-driven) by
+   * the failure transition back to its prior status — only while the new generation is still
+   * pending and untouched. The generation stays counted, so a job that did reach Redis finds
+   * the event ended and completes without sending.
+   */
+  async undoRedrive(event: Pick<RedrivenEvent, 'id' | 'generation' | 'priorStatus' | 'priorReason'>): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
+      UPDATE "events" SET "status" = ${event.priorStatus}::"EventStatus", "reason" = ${event.priorReason}, "updatedAt" = now()
+      WHERE "id" = ${event.id} AND "status" = 'pending' AND "generation" = ${event.generation} AND "nextAttemptAt" IS NULL
+      RETURNING "id"`;
+    return rows.length > 0;
   }
 
   /**
