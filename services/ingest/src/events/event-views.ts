@@ -1,5 +1,6 @@
 /** Maps event rows, and jobs not yet seen by a worker, to the API's EventView. */
 import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { EventRecord } from '@mc/db';
 import type { EventJob, EventView, QueueStateView } from '@mc/contracts';
 
@@ -65,17 +66,20 @@ const KNOWN_STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'active
  * set, whose score holds the due time; `job.delay` is relative to when it was last delayed),
  * and why a failed job failed. `missing` when there is no job.
  */
-export async function queueState(queue: Queue, job: Job | undefined): Promise<QueueStateView> {
+export async function queueState(redis: Redis, queue: Queue, job: Job | undefined): Promise<QueueStateView> {
   if (!job) return { state: 'missing' };
   const state = await job.getState();
   if (!KNOWN_STATES.has(state)) return { state: 'missing' };
   const view: QueueStateView = { state: state as QueueStateView['state'] };
   if (state === 'delayed') {
-    const client = await queue.client;
-    const score = await client.zscore(queue.keys.delayed!, job.id!);
+    const score = await redis.zscore(queue.keys.delayed!, job.id!);
     // BullMQ scores a delayed job (due time in ms) × 0x1000 + a tie-breaker.
     if (score !== null) view.nextAttemptAt = new Date(Math.floor(Number(score) / 0x1000)).toISOString();
   }
-  if (state === 'failed' && job.failedReason) view.failedReason = job.failedReason;
+  if (state === 'failed') {
+    // The job may have been read while still active: read its reason now that it failed.
+    const reason = job.failedReason || (await queue.getJob(job.id!))?.failedReason;
+    if (reason) view.failedReason = reason;
+  }
   return view;
 }

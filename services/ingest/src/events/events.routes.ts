@@ -94,12 +94,12 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
         if (!OPEN_STATUSES.has(stored.status)) return eventView(stored);
         const queue = ctx.queues[stored.lane];
         const job = (await queue.getJob(eventJobId(stored.id.toString(), stored.generation))) as Job<EventJob> | undefined;
-        return eventView(stored, await queueState(queue, job));
+        return eventView(stored, await queueState(ctx.redis, queue, job));
       }
       for (const lane of LANES) {
         const queue = ctx.queues[lane];
         const job = (await queue.getJob(eventJobId(id.toString()))) as Job<EventJob> | undefined;
-        if (job) return queuedEventView(job, await queueState(queue, job));
+        if (job) return queuedEventView(job, await queueState(ctx.redis, queue, job));
       }
       throw notFound(`Event "${request.params.id}"`);
     },
