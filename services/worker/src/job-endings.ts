@@ -6,9 +6,11 @@
  * ends it `deliveryFailed` with the reason. Only an open event of the job's generation
  * changes (see the transitions in @mc/core).
  */
+import type { Job } from 'bullmq';
 import { parseEventId, type Channel, type EventStatus } from '@mc/core';
-import type { EventJob, JobSentRecord } from '@mc/contracts';
+import { isEventJob, type EventJob, type JobSentRecord } from '@mc/contracts';
 import type { AttemptRecord, EventsRepository } from '@mc/db';
+import type { Logger } from '@mc/observability';
 
 /** The delivery-row record of a send the job's data holds. */
 export function sentAttempt(channel: Channel, sent: JobSentRecord): AttemptRecord {
@@ -54,4 +56,30 @@ export function failedJobReason(message: string): string {
     return 'Its worker stopped while holding it more than once (BullMQ: job stalled more than allowable limit); it may or may not have been sent — re-drive to try again';
   }
   return `Its job failed for good: ${message}`;
+}
+
+/**
+ * The workers' 'failed' listener: a job that failed for good (stalled too often,
+ * unrecoverable, out of BullMQ attempts) settles its event — `sent` when its data recorded a
+ * send, else deliveryFailed with the reason. A failure BullMQ will retry changes nothing.
+ * Should the write fail too, the sweeper finds the failed job later.
+ */
+export function onJobFailed(deps: { events: Pick<EventsRepository, 'settleJob'>; logger: Logger }) {
+  return async (job: Job | undefined, error: Error): Promise<EventStatus | undefined> => {
+    if (!job) return undefined;
+    const final =
+      (typeof job.finishedOn === 'number' && job.finishedOn > 0) ||
+      error.name === 'UnrecoverableError' ||
+      job.attemptsMade >= (job.opts.attempts ?? 1);
+    deps.logger.error({ jobId: job.id, err: error, final }, 'job failed');
+    if (!final || !isEventJob(job.data)) return undefined;
+    try {
+      const status = await endJob(deps.events, job.data, failedJobReason(error.message));
+      if (status) deps.logger.warn({ jobId: job.id, status }, 'event of a failed job settled');
+      return status;
+    } catch (recordError) {
+      deps.logger.error({ jobId: job.id, err: recordError }, 'could not settle the event of a failed job; the sweeper will');
+      return undefined;
+    }
+  };
 }

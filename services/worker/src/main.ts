@@ -7,7 +7,7 @@
  */
 import { Worker } from 'bullmq';
 import { LANES } from '@mc/core';
-import { QUEUE_NAMES, isEventJob } from '@mc/contracts';
+import { QUEUE_NAMES } from '@mc/contracts';
 import { JOB_ATTEMPTS, loadConfigOrExit } from '@mc/config';
 import { serveWorkerMetrics } from './metrics-server';
 import { createLogger, createWorkerMetrics } from '@mc/observability';
@@ -16,7 +16,7 @@ import { createDeliveryProcessor } from './delivery.processor';
 import { backoffStrategy } from './retry-policy';
 import { workerName } from './worker-name';
 import { startMaintenance } from './maintenance';
-import { endJob, failedJobReason } from './job-endings';
+import { onJobFailed } from './job-endings';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     logger,
   });
 
+  const onFailed = onJobFailed({ events: ctx.events, logger });
   const name = workerName();
   const workers = LANES.map((lane) => {
     const worker = new Worker(QUEUE_NAMES[lane], processor, {
@@ -49,19 +50,8 @@ async function main(): Promise<void> {
       removeOnComplete: { age: 3600, count: 1000 },
       removeOnFail: { age: 7 * 86400, count: 10_000 },
     });
-    // A job that fails for good (stalled too often, unrecoverable, out of BullMQ attempts)
-    // still settles its event: `sent` when its data recorded a send, else deliveryFailed with
-    // the reason. Should this write fail too, the sweeper finds the failed job later.
-    worker.on('failed', (job, error) => {
-      if (!job) return;
-      const final = job.finishedOn !== undefined || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-      logger.error({ jobId: job.id, err: error, final }, 'job failed');
-      if (!final || !isEventJob(job.data)) return;
-      endJob(ctx.events, job.data, failedJobReason(error.message)).then(
-        (status) => status && logger.warn({ jobId: job.id, status }, 'event of a failed job settled'),
-        (recordError: unknown) => logger.error({ jobId: job.id, err: recordError }, 'could not settle the event of a failed job; the sweeper will'),
-      );
-    });
+    // A job that fails for good still settles its event (see onJobFailed).
+    worker.on('failed', (job, error) => void onFailed(job, error));
     worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
     return worker;
   });
