@@ -62,17 +62,33 @@ export interface Config {
     realtimeConcurrency: number;
     /** Jobs a worker process runs at once on the batch lane. @defaultValue 5 */
     batchConcurrency: number;
-    /** Send attempts before an event ends deliveryFailed. @defaultValue 5 */
-    attempts: number;
+    /**
+     * A cap on send attempts (DELIVERY_ATTEMPTS); unset → unlimited within each channel's retry
+     * window, which is the real bound. @defaultValue undefined
+     */
+    attempts?: number;
     /** First retry delay; doubles each attempt, with jitter. @defaultValue 2000 */
     retryBaseDelayMs: number;
+    /** Longest wait between two attempts (RETRY_MAX_DELAY_MS). @defaultValue 900000 (15 min) */
+    retryMaxDelayMs: number;
     /**
-     * Per channel: send attempts (default `attempts`; jobs are enqueued with their channel's) and
-     * an optional retry window: no retry is scheduled later than `windowMs` after the event was
-     * accepted (or its scheduled time). `EMAIL_|SMS_|PUSH_DELIVERY_ATTEMPTS`,
-     * `EMAIL_|SMS_|PUSH_RETRY_WINDOW_SECONDS`.
+     * Per channel:
+     * - `windowMs`: the retry horizon — retries (of failed sends, holds, outages of our own
+     *   database) go on until this long after the event was accepted (or its scheduled time),
+     *   then the event ends deliveryFailed. `EMAIL_|SMS_|PUSH_RETRY_WINDOW_SECONDS`,
+     *   @defaultValue email 86400 s (24 h), sms and push 3600 s (1 h).
+     * - `maxAttempts`: an optional cap on send attempts within the window
+     *   (`EMAIL_|SMS_|PUSH_DELIVERY_ATTEMPTS`, else DELIVERY_ATTEMPTS; unset → unlimited).
+     * - `attempts`: the BullMQ attempts a job is enqueued with. Retries are scheduled by the
+     *   worker itself (delayed jobs, counted in the job's data); BullMQ's attempts only bound
+     *   errors the worker could not defer (Redis failing mid-retry), a guard against loops.
      */
-    retry: Readonly<Record<'email' | 'sms' | 'push', { attempts: number; windowMs?: number }>>;
+    retry: Readonly<Record<'email' | 'sms' | 'push', { attempts: number; windowMs: number; maxAttempts?: number }>>;
+    /**
+     * After SIGTERM: how long running jobs may take before the worker closes anyway; jobs still
+     * running are left to BullMQ's stalled-job recovery (SHUTDOWN_GRACE_MS). @defaultValue 10000
+     */
+    shutdownGraceMs: number;
     /** Finished events (and proofs) older than this are deleted hourly; 0 keeps them forever.
      * EVENT_RETENTION_DAYS. @defaultValue 90 */
     retentionDays: number;
@@ -106,6 +122,12 @@ export interface Config {
     authFailureLimit: number;
   };
 }
+
+/**
+ * BullMQ attempts of an event job. The worker schedules its own retries (delayed jobs that do
+ * not spend BullMQ attempts), so these only bound errors it could not defer itself.
+ */
+export const JOB_ATTEMPTS = 5;
 
 /** The documented dev keys: accepted only on embedded defaults bound to loopback. */
 export const DEV_ADMIN_KEY = 'mc_dev_admin_key';
@@ -207,17 +229,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       return { login: pair.slice(0, colon), password: pair.slice(colon + 1) };
     });
 
-  const attempts = int('DELIVERY_ATTEMPTS', 5, 1, 50);
-  const channelRetry = (prefix: 'EMAIL' | 'SMS' | 'PUSH') => {
-    const name = `${prefix}_DELIVERY_ATTEMPTS`;
-    const raw = read(name);
-    if (raw !== undefined && !(Number.isInteger(Number(raw)) && Number(raw) >= 1 && Number(raw) <= 50)) {
-      throw new ConfigError(name, `expected an integer from 1 to 50, got "${raw}"`);
-    }
-    const windowSeconds = optionalInt(`${prefix}_RETRY_WINDOW_SECONDS`, 1, 30 * 86_400);
+  // Time, not a handful of attempts, bounds the retries: mail relays queue for days, so email
+  // rides out a day of outage; SMS and push are worth little an hour late.
+  const attempts = optionalInt('DELIVERY_ATTEMPTS', 1, 10_000);
+  const channelRetry = (prefix: 'EMAIL' | 'SMS' | 'PUSH', defaultWindowSeconds: number) => {
+    const maxAttempts = optionalInt(`${prefix}_DELIVERY_ATTEMPTS`, 1, 10_000) ?? attempts;
+    const windowSeconds = int(`${prefix}_RETRY_WINDOW_SECONDS`, defaultWindowSeconds, 1, 30 * 86_400);
     return {
-      attempts: raw === undefined ? attempts : Number(raw),
-      ...(windowSeconds !== undefined ? { windowMs: windowSeconds * 1000 } : {}),
+      attempts: JOB_ATTEMPTS,
+      windowMs: windowSeconds * 1000,
+      ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     };
   };
 
@@ -279,9 +300,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     worker: {
       realtimeConcurrency: int('WORKER_CONCURRENCY_REALTIME', 20, 1, 1000),
       batchConcurrency: int('WORKER_CONCURRENCY_BATCH', 5, 1, 1000),
-      attempts,
+      ...(attempts !== undefined ? { attempts } : {}),
       retryBaseDelayMs: int('RETRY_BASE_DELAY_MS', 2000, 1, 3_600_000),
-      retry: { email: channelRetry('EMAIL'), sms: channelRetry('SMS'), push: channelRetry('PUSH') },
+      retryMaxDelayMs: int('RETRY_MAX_DELAY_MS', 900_000, 1, 86_400_000),
+      retry: { email: channelRetry('EMAIL', 86_400), sms: channelRetry('SMS', 3600), push: channelRetry('PUSH', 3600) },
+      shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 3_600_000),
       templateCacheMs: int('TEMPLATE_CACHE_MS', 30_000, 0, 3_600_000),
       metricsPort: optionalInt('WORKER_METRICS_PORT', 0, 65535),
       retentionDays: int('EVENT_RETENTION_DAYS', 90, 0, 36_500),

@@ -43,6 +43,21 @@ export const DeliveryView = Type.Object({
   sentAt: Type.Optional(Type.String({ format: 'date-time' })),
 });
 
+/**
+ * Where the event's job is in its queue, read from BullMQ when the event is not yet ended:
+ * waiting for a worker, delayed until `nextAttemptAt` (a retry, a hold, a schedule), being
+ * processed, or failed (with BullMQ's reason). Absent for ended events.
+ */
+export const QueueStateView = Type.Object({
+  state: Type.Union(
+    ['waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized', 'waiting-children', 'missing'].map((s) => Type.Literal(s)),
+    { description: 'BullMQ state of the job; `missing`: no job (the sweeper settles or re-enqueues the event within minutes).' },
+  ),
+  nextAttemptAt: Type.Optional(Type.String({ format: 'date-time' })),
+  failedReason: Type.Optional(Type.String()),
+});
+export type QueueStateView = Static<typeof QueueStateView>;
+
 export const EventView = Type.Object({
   id: Type.String(),
   type: Type.String(),
@@ -57,6 +72,7 @@ export const EventView = Type.Object({
   templateVersion: Type.Optional(Type.Integer()),
   nextAttemptAt: Type.Optional(Type.String({ format: 'date-time' })),
   scheduled: Type.Optional(Type.String({ format: 'date-time' })),
+  queue: Type.Optional(QueueStateView),
   deliveries: Type.Array(DeliveryView),
 });
 export type EventView = Static<typeof EventView>;

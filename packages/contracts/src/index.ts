@@ -19,7 +19,7 @@ export {
   TEMPLATE_CHANGES_CHANNEL,
   isEventJob,
 } from './queues';
-export type { EventJob, EventJobV1 } from './queues';
+export type { EventJob, EventJobV1, JobSentRecord } from './queues';
 export { Problem, FieldErrorSchema, problemType } from './problem';
 export { EventTypeCreate, EventTypeUpdate, EventTypeView, EventTypeKeyParams } from './event-types.schemas';
 export {
@@ -30,6 +30,7 @@ export {
   BatchAccepted,
   DeliveryView,
   EventView,
+  QueueStateView,
   EventIdParams,
   EventListQuery,
   EventPage,

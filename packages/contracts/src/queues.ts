@@ -19,11 +19,21 @@ export const DELIVER_JOB = 'deliver';
 export const EVENT_JOB_VERSION = 1;
 
 /**
- * The BullMQ job id of an event: `ev-<event id>`. BullMQ refuses custom ids that read as
- * integers, so the event id alone cannot be the job id.
+ * The BullMQ job id of generation `generation` of an event: `ev-<event id>` as accepted
+ * (BullMQ refuses custom ids that read as integers, so the event id alone cannot be the job
+ * id), `ev-<event id>-g<n>` after the n-th re-drive. One id per generation makes every
+ * enqueue of it idempotent: repeating an add (after a crash, by the sweeper) adds nothing.
  */
-export function eventJobId(eventId: string, redrive?: number): string {
-  return redrive === undefined ? `ev-${eventId}` : `ev-${eventId}-redrive-${redrive}`;
+export function eventJobId(eventId: string, generation = 0): string {
+  return generation === 0 ? `ev-${eventId}` : `ev-${eventId}-g${generation}`;
+}
+
+/** What the worker wrote into the job the moment a provider accepted its message. */
+export interface JobSentRecord {
+  provider: string;
+  providerMessageId: string;
+  /** ISO 8601. */
+  at: string;
 }
 
 export interface EventJobV1 {
@@ -36,6 +46,22 @@ export interface EventJobV1 {
   /** The channel resolved from wishedChannel (default email). */
   channel: Channel;
   event: Omit<EventInput, 'wishedChannel'>;
+  /**
+   * The event's generation (0 or absent as accepted, +1 per re-drive). The fields below are
+   * optional additions to v1: a worker that does not know them still delivers the job.
+   */
+  generation?: number;
+  /** When the operator re-drove it (ISO 8601): the retry window starts again there. */
+  redrivenAt?: string;
+  /** Send attempts made so far that the provider answered with a retryable failure. */
+  attempts?: number;
+  /** Unexpected errors (database down, a bug) ridden out so far. */
+  faults?: number;
+  /**
+   * Set by the worker right after a provider accepted the message, before the database
+   * records it: a retry of this job records the send and never sends again.
+   */
+  sent?: JobSentRecord;
 }
 export type EventJob = EventJobV1;
 

@@ -8,10 +8,19 @@ export const EVENT_STATUSES = [
   'targetingFailed',
   'deliveryFailed',
   'tooOld',
+  'bounced',
+  'complained',
 ] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
-/** Statuses that end an event's life (until an operator re-drives it). */
+/** Statuses a worker may still act on (the event's job is, or should be, in a queue). */
+export const OPEN_STATUSES: ReadonlySet<EventStatus> = new Set(['pending', 'processing']);
+
+/**
+ * Statuses that end an event's life. Only a re-drive (from RETRYABLE_STATUSES) or later
+ * feedback about a sent message (`sent` → `bounced` → `complained`) leaves one; see
+ * transitions.ts.
+ */
 export const TERMINAL_STATUSES: ReadonlySet<EventStatus> = new Set([
   'sent',
   'ignored',
@@ -19,6 +28,8 @@ export const TERMINAL_STATUSES: ReadonlySet<EventStatus> = new Set([
   'targetingFailed',
   'deliveryFailed',
   'tooOld',
+  'bounced',
+  'complained',
 ]);
 
 /** Statuses from which `POST /v1/events/:id/retry` may re-drive an event. */

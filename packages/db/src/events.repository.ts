@@ -1,8 +1,12 @@
 /**
  * Events and their deliveries. The worker writes an event's row when it first takes the job
  * and again when the event ends; the API reads them back.
+ *
+ * Every status change is one transition of the state machine in @mc/core (transitions.ts),
+ * applied as one conditional statement (`UPDATE … WHERE status IN (from) AND generation = g`):
+ * a late, duplicate or stale job can never overwrite what another writer decided.
  */
-import type { Channel, EventStatus, Lane } from '@mc/core';
+import { TRANSITIONS, settleTransition, type Channel, type EventStatus, type Lane, type Transition } from '@mc/core';
 import type { PrismaClient, Event, Delivery } from './generated/prisma/client';
 import { Prisma } from './generated/prisma/client';
 
@@ -38,6 +42,8 @@ export interface EventRecord {
   scheduledAt: Date | null;
   expiresAt: Date | null;
   nextAttemptAt: Date | null;
+  /** 0 as accepted, +1 per re-drive (the job of generation n is `ev-<id>-g<n>`). */
+  generation: number;
   templateVersion: number | null;
   createdAt: Date;
   updatedAt: Date;
@@ -71,6 +77,7 @@ const toEvent = (row: EventRow): EventRecord => ({
   scheduledAt: row.scheduledAt,
   expiresAt: row.expiresAt,
   nextAttemptAt: row.nextAttemptAt,
+  generation: row.generation,
   templateVersion: row.templateVersion?.version ?? null,
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
@@ -97,6 +104,67 @@ export interface NewEvent {
   createdAt: Date;
   /** The channel address as the suppression list stores it (see suppressionAddress). */
   suppressionAddress?: string;
+  /** The generation the job belongs to (0 as accepted). */
+  generation?: number;
+}
+
+/** What a worker records about one attempt on the event's delivery row. */
+export interface AttemptRecord {
+  channel: Channel;
+  provider: string;
+  deliveryStatus: 'pending' | 'sent' | 'failed';
+  entry: AttemptEntry;
+  providerMessageId?: string;
+  error?: string;
+}
+
+export interface SettleOutcome {
+  status: EventStatus;
+  reason?: string;
+  nextAttemptAt?: Date;
+  templateVersionId?: number;
+  /** The generation of the job that settles (0 when absent): other generations change nothing. */
+  generation?: number;
+  attempt?: AttemptRecord;
+}
+
+/** An open event (pending or processing) that has not moved for a while: the sweeper's input. */
+export interface StaleEvent {
+  id: bigint;
+  type: string;
+  status: 'pending' | 'processing';
+  generation: number;
+  lane: Lane;
+  channel: Channel | null;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+  nextAttemptAt: Date | null;
+  /** Attempts recorded on its delivery row (0 when none). */
+  attempts: number;
+}
+
+/** The event a re-drive moved to pending, with what its new job needs. */
+export interface RedrivenEvent {
+  id: bigint;
+  generation: number;
+  lane: Lane;
+  channel: Channel | null;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+  scheduledAt: Date | null;
+  /** What the event was before, so a re-drive whose enqueue failed can be undone. */
+  priorStatus: EventStatus;
+  priorReason: string | null;
+}
+
+/** `'a', 'b'` for a transition's sources: constants of our own table, never user input. */
+const statusList = (statuses: readonly EventStatus[]) => Prisma.raw(statuses.map((s) => `'${s}'`).join(', '));
+const TAKE_FROM = statusList(TRANSITIONS.take.from);
+
+function workerTransition(status: EventStatus): Transition {
+  const transition = settleTransition(status);
+  if (!transition) throw new Error(`A worker cannot settle an event in status ${status}`);
+  return transition;
 }
 
 export interface EventQuery {
@@ -114,37 +182,56 @@ export class EventsRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
   /**
-   * Marks the event as held by a worker, creating its row on first sight. Returns the
-   * delivery already recorded for this channel, so a retried job can see an earlier send.
-   * Hot path: one raw statement, no ORM query planning per message.
+   * Takes the event for a worker (transition `take`), creating its row on first sight. The
+   * take is refused — `taken: false`, nothing changed — when the row is terminal or belongs
+   * to another generation: a duplicate or stale job then just completes, it never
+   * resurrects an ended event. Returns the delivery already recorded for this channel, so a
+   * retried job can see an earlier send. Hot path: one raw statement.
    */
   async begin(event: NewEvent): Promise<{
+    taken: boolean;
+    /** The row's status before this statement (undefined: no row yet). */
+    priorStatus: EventStatus | undefined;
     delivery: Pick<DeliveryRecord, 'status' | 'provider' | 'attempts'> | undefined;
     /** The suppression entry's reason when `suppressionAddress` is on the list. */
     suppressedReason: string | undefined;
   }> {
+    const generation = event.generation ?? 0;
     const rows = await this.prisma.$queryRaw<
-      { status: DeliveryRecord['status'] | null; provider: string | null; attempts: number | null; suppressed: string | null }[]
+      {
+        taken: number;
+        prior: EventStatus | null;
+        status: DeliveryRecord['status'] | null;
+        provider: string | null;
+        attempts: number | null;
+        suppressed: string | null;
+      }[]
     >`
-      WITH upserted AS (
+      WITH prior AS (SELECT "status" FROM "events" WHERE "id" = ${event.id}),
+      upserted AS (
         INSERT INTO "events" ("id", "eventTypeId", "type", "lane", "status", "channel", "externalId", "origin",
-                              "locale", "payload", "scheduledAt", "expiresAt", "createdAt", "updatedAt")
+                              "locale", "payload", "scheduledAt", "expiresAt", "generation", "createdAt", "updatedAt")
         VALUES (${event.id}, ${event.eventTypeId}, ${event.type}, ${event.lane}::"Lane", 'processing',
                 ${event.channel}::"Channel", ${event.externalId ?? null}, ${event.origin ?? null}, ${event.locale ?? null},
                 ${JSON.stringify(event.payload)}::jsonb, ${event.scheduledAt ?? null}, ${event.expiresAt ?? null},
-                ${event.createdAt}, now())
+                ${generation}, ${event.createdAt}, now())
         ON CONFLICT ("id") DO UPDATE SET
           "status" = 'processing', "reason" = NULL, "nextAttemptAt" = NULL,
           "channel" = EXCLUDED."channel", "updatedAt" = now()
+        WHERE "events"."status" IN (${TAKE_FROM}) AND "events"."generation" = EXCLUDED."generation"
         RETURNING "id"
       )
-      SELECT d."status"::text AS status, d."provider", d."attempts",
+      SELECT (SELECT count(*) FROM upserted)::int AS taken,
+             (SELECT "status"::text FROM prior) AS prior,
+             d."status"::text AS status, d."provider", d."attempts",
              (SELECT s."reason" FROM "suppressions" s
                WHERE s."channel" = ${event.channel}::"Channel" AND s."address" = ${event.suppressionAddress ?? null}) AS suppressed
       FROM (SELECT 1) AS one
       LEFT JOIN "deliveries" d ON d."eventId" = ${event.id} AND d."channel" = ${event.channel}::"Channel"`;
     const row = rows[0];
     return {
+      taken: (row?.taken ?? 0) > 0,
+      priorStatus: row?.prior ?? undefined,
       delivery: row?.status ? { status: row.status, provider: row.provider!, attempts: row.attempts! } : undefined,
       suppressedReason: row?.suppressed ?? undefined,
     };
@@ -152,25 +239,13 @@ export class EventsRepository {
 
   /**
    * Ends the event (or parks it as pending) and records the attempt on its delivery row, in
-   * one statement: the status and the delivery log never disagree.
+   * one statement: the status and the delivery log never disagree. The status changes only
+   * through its transition (from pending or processing, same generation); the attempt is
+   * recorded whatever the event's status, because it happened. Returns whether the status
+   * changed.
    */
-  async settle(
-    id: bigint,
-    outcome: {
-      status: EventStatus;
-      reason?: string;
-      nextAttemptAt?: Date;
-      templateVersionId?: number;
-      attempt?: {
-        channel: Channel;
-        provider: string;
-        deliveryStatus: 'pending' | 'sent' | 'failed';
-        entry: AttemptEntry;
-        providerMessageId?: string;
-        error?: string;
-      };
-    },
-  ): Promise<void> {
+  async settle(id: bigint, outcome: SettleOutcome): Promise<boolean> {
+    const transition = workerTransition(outcome.status);
     const updateEvent = Prisma.sql`
       UPDATE "events" SET
         "status" = ${outcome.status}::"EventStatus",
@@ -178,16 +253,77 @@ export class EventsRepository {
         "nextAttemptAt" = ${outcome.nextAttemptAt ?? null},
         "templateVersionId" = COALESCE(${outcome.templateVersionId ?? null}::integer, "templateVersionId"),
         "updatedAt" = now()
-      WHERE "id" = ${id}`;
+      WHERE "id" = ${id} AND "status" IN (${statusList(transition.from)}) AND "generation" = ${outcome.generation ?? 0}
+      RETURNING "id"`;
     const attempt = outcome.attempt;
     if (!attempt) {
-      await this.prisma.$executeRaw(updateEvent);
-      return;
+      const rows = await this.prisma.$queryRaw<{ id: bigint }[]>(updateEvent);
+      return rows.length > 0;
     }
-    const sentAt = attempt.deliveryStatus === 'sent' ? new Date() : null;
+    const sentAt = attempt.deliveryStatus === 'sent' ? new Date(attempt.entry.at) : null;
     // Appends to the attempt log and counts the attempt, whatever the row held before.
+    const rows = await this.prisma.$queryRaw<{ applied: number }[]>`
+      WITH updated AS (${updateEvent}),
+      recorded AS (
+        INSERT INTO "deliveries" ("eventId", "channel", "provider", "status", "attempts", "attemptLog",
+                                  "providerMessageId", "error", "sentAt", "updatedAt")
+        VALUES (${id}, ${attempt.channel}::"Channel", ${attempt.provider}, ${attempt.deliveryStatus}::"DeliveryStatus", 1,
+                jsonb_build_array(${JSON.stringify(attempt.entry)}::jsonb),
+                ${attempt.providerMessageId ?? null}, ${attempt.error ?? null}, ${sentAt}, now())
+        ON CONFLICT ("eventId", "channel") DO UPDATE SET
+          "provider" = EXCLUDED."provider",
+          -- A recorded send stays recorded: a late failure of a duplicate cannot unsay it.
+          "status" = CASE WHEN "deliveries"."status" = 'sent' THEN "deliveries"."status" ELSE EXCLUDED."status" END,
+          "attempts" = "deliveries"."attempts" + 1,
+          "attemptLog" = "deliveries"."attemptLog" || EXCLUDED."attemptLog",
+          "providerMessageId" = COALESCE(EXCLUDED."providerMessageId", "deliveries"."providerMessageId"),
+          "error" = EXCLUDED."error",
+          "sentAt" = COALESCE(EXCLUDED."sentAt", "deliveries"."sentAt"),
+          "updatedAt" = now()
+        RETURNING "id"
+      )
+      SELECT (SELECT count(*) FROM updated)::int AS applied FROM recorded`;
+    return (rows[0]?.applied ?? 0) > 0;
+  }
+
+  /**
+   * Ends an event whose job failed for good (or was lost), creating the row when no worker
+   * ever took the job. Same conditions as `settle`: only an open event of the same generation
+   * changes. The row needs its event type: when that was deleted meanwhile, nothing is written.
+   */
+  async settleJob(job: {
+    id: bigint;
+    generation: number;
+    type: string;
+    lane: Lane;
+    channel: Channel;
+    payload: Record<string, unknown>;
+    createdAt: Date;
+    status: EventStatus;
+    reason: string | null;
+    attempt?: AttemptRecord;
+  }): Promise<boolean> {
+    const transition = workerTransition(job.status);
+    const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
+      INSERT INTO "events" ("id", "eventTypeId", "type", "lane", "status", "reason", "channel", "payload",
+                            "generation", "createdAt", "updatedAt")
+      SELECT ${job.id}, t."id", ${job.type}, ${job.lane}::"Lane", ${job.status}::"EventStatus", ${job.reason},
+             ${job.channel}::"Channel", ${JSON.stringify(job.payload)}::jsonb, ${job.generation}, ${job.createdAt}, now()
+      FROM "event_types" t WHERE t."key" = ${job.type}
+      ON CONFLICT ("id") DO UPDATE SET
+        "status" = EXCLUDED."status", "reason" = EXCLUDED."reason", "nextAttemptAt" = NULL, "updatedAt" = now()
+      WHERE "events"."status" IN (${statusList(transition.from)}) AND "events"."generation" = EXCLUDED."generation"
+      RETURNING "id"`;
+    if (rows.length > 0 && job.attempt) {
+      // The send the job's data recorded: the row the event needs to show it.
+      await this.settleAttemptOnly(job.id, job.attempt);
+    }
+    return rows.length > 0;
+  }
+
+  private async settleAttemptOnly(id: bigint, attempt: AttemptRecord): Promise<void> {
+    const sentAt = attempt.deliveryStatus === 'sent' ? new Date(attempt.entry.at) : null;
     await this.prisma.$executeRaw`
-      WITH updated AS (${updateEvent} RETURNING "id")
       INSERT INTO "deliveries" ("eventId", "channel", "provider", "status", "attempts", "attemptLog",
                                 "providerMessageId", "error", "sentAt", "updatedAt")
       VALUES (${id}, ${attempt.channel}::"Channel", ${attempt.provider}, ${attempt.deliveryStatus}::"DeliveryStatus", 1,
@@ -195,13 +331,74 @@ export class EventsRepository {
               ${attempt.providerMessageId ?? null}, ${attempt.error ?? null}, ${sentAt}, now())
       ON CONFLICT ("eventId", "channel") DO UPDATE SET
         "provider" = EXCLUDED."provider",
-        "status" = EXCLUDED."status",
+        "status" = CASE WHEN "deliveries"."status" = 'sent' THEN "deliveries"."status" ELSE EXCLUDED."status" END,
         "attempts" = "deliveries"."attempts" + 1,
         "attemptLog" = "deliveries"."attemptLog" || EXCLUDED."attemptLog",
         "providerMessageId" = COALESCE(EXCLUDED."providerMessageId", "deliveries"."providerMessageId"),
-        "error" = EXCLUDED."error",
         "sentAt" = COALESCE(EXCLUDED."sentAt", "deliveries"."sentAt"),
         "updatedAt" = now()`;
+  }
+
+  /**
+   * Re-drives a failed event (transition `redrive`): back to pending as a new generation, in
+   * one conditional statement. Of concurrent re-drives exactly one gets the event back; the
+   * others get undefined (the caller answers 409 or 404).
+   */
+  async redrive(id: bigint, reason = 'Re-driven by an operator'): Promise<RedrivenEvent | undefined> {
+    const rows = await this.prisma.$queryRaw<RedrivenEvent[]>`
+      WITH prior AS (SELECT "status", "reason" FROM "events" WHERE "id" = ${id} FOR UPDATE)
+      UPDATE "events" e SET
+        "status" = 'pending', "reason" = ${reason}, "nextAttemptAt" = NULL,
+        "generation" = e."generation" + 1, "updatedAt" = now()
+      FROM prior
+      WHERE e."id" = ${id} AND e."status" IN (${statusList(TRANSITIONS.redrive.from)})
+      RETURNING e."id", e."generation", e."lane"::text AS lane, e."channel"::text AS channel, e."payload", e."createdAt",
+                e."scheduledAt", prior."status"::text AS "priorStatus", prior."reason" AS "priorReason"`;
+    return rows[0];
+  }
+
+  /**
+   * Undoes a re-drive whose enqueue failed (the caller answers 503: nothing was re-driven) by
+   * the failure transition back to its prior status — only while the new generation is still
+   * pending and untouched. The generation stays counted, so a job that did reach Redis finds
+   * the event ended and completes without sending.
+   */
+  async undoRedrive(event: Pick<RedrivenEvent, 'id' | 'generation' | 'priorStatus' | 'priorReason'>): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
+      UPDATE "events" SET "status" = ${event.priorStatus}::"EventStatus", "reason" = ${event.priorReason}, "updatedAt" = now()
+      WHERE "id" = ${event.id} AND "status" = 'pending' AND "generation" = ${event.generation} AND "nextAttemptAt" IS NULL
+      RETURNING "id"`;
+    return rows.length > 0;
+  }
+
+  /**
+   * Feedback about a sent message (transitions `bounce`, `complain`): forward only, so a late
+   * bounce never overwrites a complaint. Returns whether the status changed.
+   */
+  async recordFeedback(id: bigint, status: 'bounced' | 'complained', reason: string): Promise<boolean> {
+    const from = status === 'bounced' ? TRANSITIONS.bounce.from : TRANSITIONS.complain.from;
+    const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
+      UPDATE "events" SET "status" = ${status}::"EventStatus", "reason" = ${reason}, "updatedAt" = now()
+      WHERE "id" = ${id} AND "status" IN (${statusList(from)})
+      RETURNING "id"`;
+    return rows.length > 0;
+  }
+
+  /**
+   * Open events (pending or processing) untouched since `before` and not waiting for a retry
+   * due after it, oldest first: the candidates whose job may be gone.
+   */
+  async findStale(before: Date, limit: number): Promise<StaleEvent[]> {
+    const rows = await this.prisma.$queryRaw<(Omit<StaleEvent, 'attempts'> & { attempts: number | null })[]>`
+      SELECT e."id", e."type", e."status"::text AS status, e."generation", e."lane"::text AS lane,
+             e."channel"::text AS channel, e."payload", e."createdAt", e."nextAttemptAt",
+             (SELECT max(d."attempts") FROM "deliveries" d WHERE d."eventId" = e."id") AS attempts
+      FROM "events" e
+      WHERE e."status" IN ('pending', 'processing') AND e."updatedAt" < ${before}
+        AND (e."nextAttemptAt" IS NULL OR e."nextAttemptAt" < ${before})
+      ORDER BY e."updatedAt"
+      LIMIT ${limit}`;
+    return rows.map((row) => ({ ...row, attempts: row.attempts ?? 0 }));
   }
 
   async find(id: bigint): Promise<EventRecord | undefined> {
@@ -245,14 +442,5 @@ export class EventsRepository {
     }
     await this.prisma.proof.deleteMany({ where: { createdAt: { lt: cutoff } } });
     return total;
-  }
-
-  async restoreStatus(id: bigint, status: EventStatus, reason: string | null): Promise<void> {
-    await this.prisma.event.update({ where: { id }, data: { status, reason } });
-  }
-
-  /** Puts a failed event back to pending before it is re-enqueued. */
-  async markRedriven(id: bigint): Promise<void> {
-    await this.prisma.event.update({ where: { id }, data: { status: 'pending', reason: 'Re-driven by an operator' } });
   }
 }

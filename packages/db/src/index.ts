@@ -42,7 +42,17 @@ export type { EventTypeRecord, EventTypeChanges } from './event-types.repository
 export { TemplatesRepository } from './templates.repository';
 export type { TemplateRecord, TemplateState, VersionRecord, RouteRecord, TemplateDraft } from './templates.repository';
 export { EventsRepository } from './events.repository';
-export type { EventRecord, DeliveryRecord, AttemptEntry, NewEvent, EventQuery } from './events.repository';
+export type {
+  EventRecord,
+  DeliveryRecord,
+  AttemptEntry,
+  AttemptRecord,
+  SettleOutcome,
+  StaleEvent,
+  RedrivenEvent,
+  NewEvent,
+  EventQuery,
+} from './events.repository';
 export { SuppressionsRepository, suppressionAddress } from './suppressions.repository';
 export type { SuppressionRecord } from './suppressions.repository';
 export { ApiKeysRepository, API_KEY_SCOPES, hashApiKey } from './api-keys.repository';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,11 @@ import { applyMigrations, DEFAULT_MIGRATIONS_DIR, migrationChecksum } from './mi
 
 const databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
 const INIT = '20261127000000_init';
+/** Every migration in the repository, in the order they apply (more are added over time). */
+const ALL = readdirSync(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 const TABLES = [
   '_prisma_migrations',
   'api_keys',
@@ -69,12 +75,12 @@ describe('applyMigrations', () => {
 
     const result = await applyMigrations({ databaseUrl, schema, log: (m) => logged.push(m) });
 
-    expect(result).toEqual({ applied: [INIT] });
-    expect(logged).toEqual([`applied ${INIT}`]);
+    expect(result).toEqual({ applied: ALL });
+    expect(logged).toEqual(ALL.map((name) => `applied ${name}`));
     expect(await tablesOf(schema)).toEqual(TABLES);
     const script = await readFile(path.join(DEFAULT_MIGRATIONS_DIR, INIT, 'migration.sql'), 'utf8');
     const [row, ...others] = await historyOf(schema);
-    expect(others).toEqual([]);
+    expect(others.map((r) => r.migration_name)).toEqual(ALL.slice(1));
     expect(row).toMatchObject({
       migration_name: INIT,
       checksum: migrationChecksum(script),
@@ -92,7 +98,7 @@ describe('applyMigrations', () => {
     await applyMigrations({ databaseUrl, schema });
 
     expect(await applyMigrations({ databaseUrl, schema })).toEqual({ applied: [] });
-    expect(await historyOf(schema)).toHaveLength(1);
+    expect(await historyOf(schema)).toHaveLength(ALL.length);
   });
 
   it('takes the schema from the URL when not given', async () => {
@@ -111,8 +117,8 @@ describe('applyMigrations', () => {
       applyMigrations({ databaseUrl, schema }),
     ]);
 
-    expect(results.flatMap((r) => r.applied)).toEqual([INIT]);
-    expect(await historyOf(schema)).toHaveLength(1);
+    expect(results.flatMap((r) => r.applied)).toEqual(ALL);
+    expect(await historyOf(schema)).toHaveLength(ALL.length);
   });
 
   it('refuses a migration edited after it was applied', async () => {
@@ -148,18 +154,18 @@ describe('applyMigrations', () => {
       await mkdir(path.join(migrationsDir, name));
       await writeFile(path.join(migrationsDir, name, 'migration.sql'), sql);
     };
-    await addMigration('20261129000000_second', 'CREATE TABLE "second" ("id" INTEGER);');
-    await addMigration('20261128000000_first', 'CREATE TABLE "first" ("id" INTEGER);');
-    await addMigration('20261130000000_broken', 'CREATE TABLE "half" ("id" INTEGER);\nSELECT * FROM "missing";');
+    await addMigration('20991129000000_second', 'CREATE TABLE "second" ("id" INTEGER);');
+    await addMigration('20991128000000_first', 'CREATE TABLE "first" ("id" INTEGER);');
+    await addMigration('20991130000000_broken', 'CREATE TABLE "half" ("id" INTEGER);\nSELECT * FROM "missing";');
 
     await expect(applyMigrations({ databaseUrl, schema, migrationsDir })).rejects.toThrow(
-      'migration 20261130000000_broken failed and was rolled back: relation "missing" does not exist',
+      'migration 20991130000000_broken failed and was rolled back: relation "missing" does not exist',
     );
 
     expect((await historyOf(schema)).map((r) => r.migration_name)).toEqual([
-      INIT,
-      '20261128000000_first',
-      '20261129000000_second',
+      ...ALL,
+      '20991128000000_first',
+      '20991129000000_second',
     ]);
     const tables = await tablesOf(schema);
     expect(tables).toEqual(expect.arrayContaining(['first', 'second']));

@@ -1,7 +1,21 @@
 /**
  * The life of one event in the worker: take it, check it is still wanted, find the published
  * template, check the address, render, send, and record the outcome. Every path ends in a
- * status with a reason a person can act on; only transient failures are retried.
+ * status with a reason a person can act on, or waits as a delayed job — never in a slot.
+ *
+ * The delivery contract, as this file keeps it:
+ * - Send once. The moment a provider accepts a message the fact is written into the job's own
+ *   data (one Redis round trip), then into the database. A retry of the job that finds either
+ *   record only settles the event; it never sends again. The one duplicate window left is a
+ *   crash (or a Redis failure) between the provider's acceptance and that job-data write: one
+ *   Redis round trip after the SMTP/HTTP reply.
+ * - Never hold a slot waiting. A hold (rate limit, Retry-After, open circuit), a retry, a
+ *   paused template, a schedule and an unexpected error (database down) all park the job with
+ *   `moveToDelayed` + DelayedError: no BullMQ attempt is spent, the event shows `pending` with
+ *   the reason and the next attempt time where the database can be written.
+ * - Time bounds retries (retry-policy.ts); a template fault is permanent at once.
+ * - A job for an ended event, or for an older generation of a re-driven one, completes
+ *   without touching it (`begin` refuses to take it).
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import {
@@ -14,18 +28,23 @@ import {
   type EventStatus,
 } from '@mc/core';
 import { isEventJob, type EventJob } from '@mc/contracts';
-import { suppressionAddress, type EventsRepository, type SuppressionsRepository, type AttemptEntry } from '@mc/db';
+import { suppressionAddress, type EventsRepository, type SuppressionsRepository, type AttemptEntry, type SettleOutcome } from '@mc/db';
 import type { EmailMessage, Provider, PushMessage, SendOutcome, SmsMessage } from '@mc/channels';
+import { TemplateError } from '@mc/render';
 import type { Logger, WorkerMetrics } from '@mc/observability';
 import type { TemplateRoutes } from './template-routes';
-import { decideRetry, RetryLaterError, type RetryLimits } from './retry-policy';
+import { decideRetry, formatDuration, type RetryCause, type RetryLimits } from './retry-policy';
+import { endJob, sentAttempt } from './job-endings';
 
 /** How often events of a paused template look again whether it was resumed. */
 export const PAUSED_RECHECK_MS = 5_000;
 
+/** @defaultValue 15 min, as RETRY_MAX_DELAY_MS. */
+const DEFAULT_MAX_DELAY_MS = 900_000;
+
 export interface DeliveryDeps {
   eventTypes: { find(key: string): Promise<{ id: number; maxAgeSeconds: number | null } | undefined> };
-  events: EventsRepository;
+  events: Pick<EventsRepository, 'begin' | 'settle' | 'settleJob'>;
   suppressions: SuppressionsRepository;
   routes: TemplateRoutes;
   providers: {
@@ -35,8 +54,10 @@ export interface DeliveryDeps {
   };
   mailFrom: string;
   retryBaseDelayMs: number;
-  /** Per channel attempts and retry window; the job's own attempts when absent. */
-  retry?: Partial<Record<Channel, RetryLimits>>;
+  /** Longest backoff between two attempts. @defaultValue 900000 */
+  retryMaxDelayMs?: number;
+  /** Per channel retry window (the bound) and optional attempt cap. */
+  retry: Readonly<Record<Channel, RetryLimits>>;
   metrics?: WorkerMetrics;
   logger: Logger;
   now?: () => number;
@@ -47,39 +68,86 @@ type Target =
   | { channel: 'sms'; address: string }
   | { channel: 'push'; address: string; push: PushMessage['target'] };
 
+const isDeferral = (error: unknown) =>
+  error instanceof DelayedError || (error as Error | undefined)?.name === 'DelayedError';
+const isUnrecoverable = (error: unknown) =>
+  error instanceof UnrecoverableError || (error as Error | undefined)?.name === 'UnrecoverableError';
+
 export function createDeliveryProcessor(deps: DeliveryDeps) {
   const now = deps.now ?? Date.now;
+  const maxDelayMs = deps.retryMaxDelayMs ?? DEFAULT_MAX_DELAY_MS;
 
-  /** Unexpected errors (a database outage, a bug) are retried like transient ones; when the
-   * last attempt fails too, the event still ends with a status and the reason. */
-  return async function deliverGuarded(job: Job, token?: string): Promise<EventStatus> {
-    try {
-      return await deliver(job, token);
-    } catch (error) {
-      const expected = error instanceof DelayedError || error instanceof RetryLaterError || error instanceof UnrecoverableError;
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const id = isEventJob(job.data) ? parseEventId(job.data.id) : undefined;
-      if (!expected && lastAttempt && id !== undefined) {
-        const reason = `Internal error after ${job.opts.attempts ?? 1} attempt(s): ${(error as Error).message}`;
-        await deps.events.settle(id, { status: 'deliveryFailed', reason }).catch((recordError) =>
-          deps.logger.error({ err: recordError, eventId: String(id) }, 'could not record the failure'),
-        );
-      }
-      throw error;
+  /** When the retry window opened: acceptance, its scheduled time, or its re-drive. */
+  const windowStart = (data: EventJob) =>
+    Math.max(
+      Date.parse(data.acceptedAt),
+      data.event.scheduled ? Date.parse(data.event.scheduled) : 0,
+      data.redrivenAt ? Date.parse(data.redrivenAt) : 0,
+    );
+
+  /** Waits as a delayed job: no slot held, no BullMQ attempt spent. */
+  async function delay(job: Job, token: string | undefined, until: number): Promise<never> {
+    await job.moveToDelayed(until, token);
+    throw new DelayedError();
+  }
+
+  /**
+   * Unexpected errors (a database outage, a bug) are ridden out like an outage: backoff on
+   * their own count, inside the channel's retry window, as delayed jobs. Past the window the
+   * event ends with the reason (or `sent`, when the job's data recorded a send).
+   */
+  async function rideOut(job: Job, token: string | undefined, error: Error): Promise<never> {
+    const data = job.data as EventJob;
+    const faults = (data.faults ?? 0) + 1;
+    const log = deps.logger.child({ eventId: data.id, jobId: job.id });
+    const decision = decideRetry({
+      cause: 'fault',
+      attempts: data.attempts ?? 0,
+      faults,
+      limits: deps.retry[data.channel],
+      baseDelayMs: deps.retryBaseDelayMs,
+      maxDelayMs,
+      windowStart: windowStart(data),
+      now: now(),
+    });
+    if (decision.retry) {
+      log.warn({ err: error, faults, delayMs: decision.delayMs }, 'unexpected error; the job waits and tries again');
+      await job.updateData({ ...data, faults });
+      return delay(job, token, now() + decision.delayMs);
     }
-  };
+    const reason = `${decision.reason}; last internal error: ${error.message}`;
+    log.error({ err: error, faults }, 'unexpected errors until the retry window ended; ending the event');
+    await endJob(deps.events, data, reason).catch((recordError) =>
+      log.error({ err: recordError }, 'could not record the end of the event; the sweeper will'),
+    );
+    throw new UnrecoverableError(reason);
+  }
 
-  async function deliver(job: Job, token?: string): Promise<EventStatus> {
+  return async function processDelivery(job: Job, token?: string): Promise<EventStatus> {
     if (!isEventJob(job.data)) {
       // A payload we cannot read cannot be recorded either: fail it visibly on the dashboard.
       deps.logger.error({ jobId: job.id }, 'job payload is not an event job of a known version');
       throw new UnrecoverableError('Unreadable job payload (unknown version or shape)');
     }
+    try {
+      return await deliver(job, token);
+    } catch (error) {
+      if (isDeferral(error) || isUnrecoverable(error)) throw error;
+      return rideOut(job, token, error as Error);
+    }
+  };
+
+  async function deliver(job: Job, token: string | undefined): Promise<EventStatus> {
     const data: EventJob = job.data;
     const id = parseEventId(data.id);
     if (id === undefined) throw new UnrecoverableError(`Bad event id "${data.id}"`);
+    const generation = data.generation ?? 0;
     const event = data.event;
     const log = deps.logger.child({ eventId: data.id, type: event.type });
+
+    // Promoted early (or a re-drive of a scheduled event): wait for its time, touching nothing.
+    const scheduledAt = event.scheduled ? Date.parse(event.scheduled) : undefined;
+    if (scheduledAt !== undefined && scheduledAt > now()) return delay(job, token, scheduledAt);
 
     const type = await deps.eventTypes.find(event.type);
     if (!type) throw new UnrecoverableError(`Event type "${event.type}" was deleted before the event was processed`);
@@ -92,7 +160,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     // The address is worked out first so that taking the event also reads its suppression
     // entry: one statement instead of two on the hot path.
     const target = targetOf(data.channel, event);
-    const { delivery, suppressedReason } = await deps.events.begin({
+    const begun = await deps.events.begin({
       id,
       eventTypeId: type.id,
       type: event.type,
@@ -105,24 +173,44 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       scheduledAt: event.scheduled ? new Date(event.scheduled) : undefined,
       expiresAt,
       createdAt: acceptedAt,
+      generation,
       ...(typeof target === 'string' ? {} : { suppressionAddress: suppressionAddress(target.channel, target.address) }),
     });
+    if (!begun.taken) {
+      // A duplicate or late job (after a crash, a lost lock) for an ended event, or an older
+      // generation of a re-driven one: the event is someone else's now.
+      log.info({ status: begun.priorStatus, generation }, 'job for an ended event or an older generation; nothing to do');
+      return begun.priorStatus ?? 'processing';
+    }
+    const { delivery, suppressedReason } = begun;
 
-    const finish = async (status: EventStatus, reason?: string, extra: Parameters<EventsRepository['settle']>[1] = { status }) => {
-      await deps.events.settle(id, { ...extra, status, reason });
+    const settle = (outcome: SettleOutcome) => deps.events.settle(id, { ...outcome, generation });
+    const finish = async (status: EventStatus, reason?: string, extra: Omit<SettleOutcome, 'status' | 'reason'> = {}) => {
+      const applied = await settle({ ...extra, status, reason });
+      if (!applied) {
+        log.warn({ status, reason }, 'the event changed meanwhile; its status was left as it was');
+        return status;
+      }
       deps.metrics?.eventsFinished.inc({ status });
       if (status !== 'sent') log.info({ status, reason }, 'event ended without a send');
       return status;
     };
 
-    // A retried job whose earlier attempt did send must not send twice.
-    if (delivery?.status === 'sent') return finish('sent', undefined, { status: 'sent' });
+    // Send once: a send recorded in the database or in the job's data is only recorded.
+    if (delivery?.status === 'sent') return finish('sent');
+    if (data.sent) return finish('sent', undefined, { attempt: sentAttempt(data.channel, data.sent) });
 
     if (expiresAt && now() > expiresAt.getTime()) {
       return finish('tooOld', `Expired at ${expiresAt.toISOString()} before it could be sent`);
     }
 
-    const route = await deps.routes.resolve(type.id, data.channel, localeCandidates(event.locale));
+    let route: Awaited<ReturnType<TemplateRoutes['resolve']>>;
+    try {
+      route = await deps.routes.resolve(type.id, data.channel, localeCandidates(event.locale));
+    } catch (error) {
+      if (error instanceof TemplateError) return finish('deliveryFailed', `Template fault: ${error.message}`);
+      throw error;
+    }
     if (!route) {
       return finish(
         'routingFailed',
@@ -130,10 +218,9 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       );
     }
     if (route.paused) {
-      const until = new Date(now() + PAUSED_RECHECK_MS);
-      await deps.events.settle(id, { status: 'pending', reason: 'The template is paused; waiting for resume', nextAttemptAt: until });
-      await job.moveToDelayed(until.getTime(), token);
-      throw new DelayedError();
+      const until = now() + PAUSED_RECHECK_MS;
+      await settle({ status: 'pending', reason: 'The template is paused; waiting for resume', nextAttemptAt: new Date(until) });
+      return delay(job, token, until);
     }
 
     if (typeof target === 'string') return finish('targetingFailed', target);
@@ -142,6 +229,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
 
     if (suppressedReason !== undefined) return finish('ignored', `The address is suppressed (quarantine): ${suppressedReason}`);
 
+    const templateVersionId = route.version.id;
     const scope = {
       ctx: event.ctx ?? {},
       email: event.email,
@@ -152,7 +240,16 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       type: event.type,
       eventId: data.id,
     };
-    const rendered = await route.renderer.render(scope as never);
+    let rendered: Awaited<ReturnType<typeof route.renderer.render>>;
+    try {
+      rendered = await route.renderer.render(scope as never);
+    } catch (error) {
+      // The same template and event fail the same way every time: permanent, at once.
+      if (error instanceof TemplateError) {
+        return finish('deliveryFailed', `Template fault (version ${route.version.version}): ${error.message}`, { templateVersionId });
+      }
+      throw error;
+    }
     if (rendered.missingVariables?.length) {
       log.info({ missing: rendered.missingVariables }, 'template variables missing in the event; rendered empty');
     }
@@ -175,14 +272,19 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       entry,
       ...(outcome.kind === 'sent' ? { providerMessageId: outcome.providerMessageId } : { error: outcome.error }),
     });
-    const templateVersionId = route.version.id;
 
     switch (outcome.kind) {
-      case 'sent':
-        return finish('sent', undefined, { status: 'sent', templateVersionId, attempt: attempt('sent') });
+      case 'sent': {
+        // The fact first where a retry sees it before it could send again: the job's data.
+        // Should that write fail, the database record below is the remaining guard.
+        const sent = { provider: outcome.provider, providerMessageId: outcome.providerMessageId, at: entry.at };
+        await job.updateData({ ...data, sent }).catch((error: unknown) =>
+          log.error({ err: error }, 'could not record the send in the job; only the database record guards against a resend'),
+        );
+        return finish('sent', undefined, { templateVersionId, attempt: attempt('sent') });
+      }
       case 'permanent':
         return finish('deliveryFailed', `Refused by ${outcome.provider}: ${outcome.error}`, {
-          status: 'deliveryFailed',
           templateVersionId,
           attempt: attempt('failed'),
         });
@@ -194,41 +296,57 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
           source: outcome.provider,
         });
         return finish('deliveryFailed', `The address is invalid and is now suppressed: ${outcome.error}`, {
-          status: 'deliveryFailed',
           templateVersionId,
           attempt: attempt('failed'),
         });
       case 'held':
       case 'transient':
       case 'rate-limited': {
+        const cause: RetryCause = outcome.kind === 'held' ? 'held' : 'transient';
+        const attempts = (data.attempts ?? 0) + (cause === 'held' ? 0 : 1);
+        const limits = deps.retry[target.channel];
         const decision = decideRetry({
-          attempt: job.attemptsMade + 1,
-          jobAttempts: job.opts.attempts ?? 1,
-          limits: deps.retry?.[target.channel],
+          cause,
+          attempts,
+          limits,
           baseDelayMs: deps.retryBaseDelayMs,
+          maxDelayMs,
           retryAfterMs: outcome.retryAfterMs,
-          windowStart: Math.max(acceptedAt.getTime(), event.scheduled ? Date.parse(event.scheduled) : 0),
+          windowStart: windowStart(data),
+          expiresAt: expiresAt?.getTime(),
           now: now(),
         });
         if (!decision.retry) {
-          return finish('deliveryFailed', `${decision.reason}; last error from ${outcome.provider}: ${outcome.error}`, {
-            status: 'deliveryFailed',
+          return finish(decision.status, `${decision.reason}; last error from ${outcome.provider}: ${outcome.error}`, {
             templateVersionId,
-            attempt: attempt('failed'),
+            ...(cause === 'held' ? {} : { attempt: attempt('failed') }),
           });
         }
-        const { delayMs, attemptsAllowed } = decision;
-        await deps.events.settle(id, {
+        const until = now() + decision.delayMs;
+        if (cause === 'held') {
+          await settle({
+            status: 'pending',
+            reason: `Not attempted, ${outcome.provider} is on hold (${outcome.error}); waiting ${formatDuration(decision.delayMs)}`,
+            nextAttemptAt: new Date(until),
+            templateVersionId,
+          });
+          return delay(job, token, until);
+        }
+        const of = limits.maxAttempts !== undefined ? ` of ${limits.maxAttempts}` : '';
+        const within = limits.maxAttempts !== undefined ? '' : ` within the ${formatDuration(limits.windowMs)} retry window`;
+        // The count first: should the database be down, the retry still knows it.
+        await job.updateData({ ...data, attempts });
+        await settle({
           status: 'pending',
-          reason: `Attempt ${job.attemptsMade + 1} of ${attemptsAllowed} failed (${outcome.error}); retrying`,
-          nextAttemptAt: new Date(now() + delayMs),
+          reason: `Attempt ${attempts}${of} failed (${outcome.error}); retrying${within}`,
+          nextAttemptAt: new Date(until),
           templateVersionId,
           attempt: attempt('pending'),
         });
-        throw new RetryLaterError(outcome.error, delayMs);
+        return delay(job, token, until);
       }
     }
-  };
+  }
 }
 
 /** The channel's address, or why there is none usable. */

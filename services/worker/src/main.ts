@@ -1,12 +1,14 @@
 /**
  * The delivery worker process: one BullMQ Worker per lane with its own concurrency, so a bulk
  * import never delays a password reset. On SIGTERM it stops taking jobs, lets running ones
- * finish, and closes its connections. Run as many replicas as the load needs.
+ * finish for up to SHUTDOWN_GRACE_MS, then closes anyway: jobs still running are left to
+ * BullMQ's stalled-job recovery and delivered after a restart (the send-once record in the
+ * job's data keeps that from sending twice). Run as many replicas as the load needs.
  */
 import { Worker } from 'bullmq';
 import { LANES } from '@mc/core';
 import { QUEUE_NAMES } from '@mc/contracts';
-import { loadConfigOrExit } from '@mc/config';
+import { JOB_ATTEMPTS, loadConfigOrExit } from '@mc/config';
 import { requireMigrations } from '@mc/db';
 import { serveWorkerMetrics } from './metrics-server';
 import { createLogger, createWorkerMetrics } from '@mc/observability';
@@ -15,6 +17,7 @@ import { createDeliveryProcessor } from './delivery.processor';
 import { backoffStrategy } from './retry-policy';
 import { workerName } from './worker-name';
 import { startMaintenance } from './maintenance';
+import { onJobFailed } from './job-endings';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
@@ -30,11 +33,13 @@ async function main(): Promise<void> {
     providers: ctx.providers,
     mailFrom: config.mailFrom,
     retryBaseDelayMs: config.worker.retryBaseDelayMs,
+    retryMaxDelayMs: config.worker.retryMaxDelayMs,
     retry: config.worker.retry,
     metrics,
     logger,
   });
 
+  const onFailed = onJobFailed({ events: ctx.events, logger });
   const name = workerName();
   const workers = LANES.map((lane) => {
     const worker = new Worker(QUEUE_NAMES[lane], processor, {
@@ -42,14 +47,13 @@ async function main(): Promise<void> {
       connection: ctx.connection,
       prefix: config.queuePrefix,
       concurrency: lane === 'realtime' ? config.worker.realtimeConcurrency : config.worker.batchConcurrency,
-      settings: { backoffStrategy: backoffStrategy(config.worker.retryBaseDelayMs) },
+      settings: { backoffStrategy: backoffStrategy(config.worker.retryBaseDelayMs, config.worker.retryMaxDelayMs) },
       // Completed jobs are in Postgres; keep a window of them for the dashboard only.
       removeOnComplete: { age: 3600, count: 1000 },
       removeOnFail: { age: 7 * 86400, count: 10_000 },
     });
-    worker.on('failed', (job, error) => {
-      if (job && error.name !== 'RetryLaterError') logger.error({ jobId: job.id, err: error }, 'job failed');
-    });
+    // A job that fails for good still settles its event (see onJobFailed).
+    worker.on('failed', (job, error) => void onFailed(job, error));
     worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
     return worker;
   });
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
     prefix: config.queuePrefix,
     retentionDays: config.worker.retentionDays,
     events: ctx.events,
+    jobAttempts: JOB_ATTEMPTS,
     logger,
   });
   const metricsServer =
@@ -73,10 +78,22 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    logger.info({ signal }, 'shutting down: finishing running jobs');
-    await Promise.all([...workers.map((w) => w.close()), maintenance.close()]);
+    const graceMs = config.worker.shutdownGraceMs;
+    // Whatever hangs after the deadline (a connection that will not close), the process ends.
+    setTimeout(() => process.exit(0), graceMs + 5_000).unref();
+    logger.info({ signal, graceMs }, 'shutting down: no new jobs; finishing running ones');
+    // pause() stops taking jobs and resolves when the running ones are done; close(true) after
+    // the deadline abandons the rest to BullMQ's stalled-job recovery (their locks lapse).
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      Promise.all([...workers.map((w) => w.pause()), maintenance.close()]).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (!drained) logger.warn({ graceMs }, 'shutdown deadline passed; jobs still running are left to stalled-job recovery');
+    await Promise.all(workers.map((w) => w.close(true))).catch((error: unknown) => logger.error({ err: error }, 'closing the workers'));
     metricsServer?.close();
-    await ctx.close();
+    await ctx.close().catch(() => undefined);
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { LANES, type Lane } from '@mc/core';
+import { QUEUE_NAMES, eventJobId, type EventJob } from '@mc/contracts';
 import { createTestSchema, EventTypesRepository, EventsRepository, type TestSchema } from '@mc/db';
 import type { Logger } from '@mc/observability';
-import { startMaintenance } from './maintenance';
+import { startMaintenance, sweepStranded } from './maintenance';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DAY = 86_400_000;
+jest.setTimeout(60_000);
 
 let db: TestSchema;
 let redis: Redis;
@@ -35,7 +39,7 @@ test('the scheduled purge deletes finished events past retention, keeps pending 
   await add(3n, 5, 'sent');
 
   const logger = { info: () => undefined } as unknown as Logger;
-  const maintenance = await startMaintenance({ connection: redis, prefix, retentionDays: 30, events, logger });
+  const maintenance = await startMaintenance({ connection: redis, prefix, retentionDays: 30, events, logger, jobAttempts: 5 });
   try {
     const deadline = Date.now() + 10_000;
     while ((await events.find(1n)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -56,4 +60,93 @@ test('purgeFinishedBefore works through a backlog in batches', async () => {
     await events.settle(id, { status: 'deliveryFailed', reason: 'x' });
   }
   expect(await events.purgeFinishedBefore(new Date(Date.now() - 6 * DAY), 3)).toBe(7);
+});
+
+describe('the sweeper', () => {
+  const logger = { info: () => undefined, warn: () => undefined, error: () => undefined, child: () => logger } as unknown as Logger;
+  let queues: Record<Lane, Queue>;
+  let events: EventsRepository;
+  let typeId: number;
+  let nextId = 5000n;
+
+  beforeAll(async () => {
+    queues = Object.fromEntries(LANES.map((lane) => [lane, new Queue(QUEUE_NAMES[lane], { connection: redis, prefix })])) as Record<Lane, Queue>;
+    events = new EventsRepository(db.prisma);
+    typeId = (await new EventTypesRepository(db.prisma).create({ key: 'S', label: 'S' })).id;
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(queues).map((q) => q.close()));
+  });
+
+  const payload = { type: 'S', email: 'a@example.com' };
+  const open = async (lane: Lane = 'realtime') => {
+    const id = nextId++;
+    await events.begin({ id, eventTypeId: typeId, type: 'S', lane, channel: 'email', payload, createdAt: new Date() });
+    return id;
+  };
+  const jobData = (id: bigint, extra: Partial<EventJob> = {}): EventJob => ({
+    v: 1,
+    id: id.toString(),
+    lane: 'realtime',
+    acceptedAt: new Date().toISOString(),
+    channel: 'email',
+    event: payload,
+    ...extra,
+  });
+  // Everything is "stale" at once: the grace period is covered by looking from a minute ahead.
+  const sweep = () => sweepStranded({ events, queues, jobAttempts: 5, logger, now: () => Date.now() + 60_000, graceMs: 1000 });
+
+  test('puts each stranded event right, and leaves the ones whose job is still queued alone', async () => {
+    // 1. Re-driven, then the enqueue was lost (a crash between transition and add): re-enqueued.
+    const redriven = await open();
+    await events.settle(redriven, { status: 'deliveryFailed', reason: 'x' });
+    await events.redrive(redriven);
+    // 2. Processing, job gone: may have been sent, cannot tell → deliveryFailed with the reason.
+    const lost = await open();
+    // 3. Processing, its job failed for good after recording a send: sent.
+    const failedSent = await open('batch');
+    // 4. Processing, its job failed for good (stalled too often): deliveryFailed with BullMQ's reason.
+    const stalled = await open();
+    // 5. Processing with its job still waiting: untouched.
+    const queued = await open();
+
+    // Fail two jobs for good through a real worker.
+    await queues.batch.add('deliver', jobData(failedSent, { lane: 'batch', sent: { provider: 'smtp', providerMessageId: '<m-1@x>', at: new Date().toISOString() } }), {
+      jobId: eventJobId(failedSent.toString()),
+    });
+    await queues.realtime.add('deliver', jobData(stalled), { jobId: eventJobId(stalled.toString()) });
+    // Workers that are never run: each takes its lane's one job and fails it by hand.
+    const failing = (lane: Lane) => new Worker(QUEUE_NAMES[lane], null, { connection: redis, prefix, autorun: false });
+    const batchWorker = failing('batch');
+    const realtimeWorker = failing('realtime');
+    const token = 'test-token';
+    const batchJob = await batchWorker.getNextJob(token);
+    await batchJob!.moveToFailed(new UnrecoverableError('boom'), token);
+    const realtimeJob = await realtimeWorker.getNextJob(token);
+    expect(realtimeJob!.id).toBe(eventJobId(stalled.toString()));
+    await realtimeJob!.moveToFailed(new UnrecoverableError('job stalled more than allowable limit'), token);
+    await Promise.all([batchWorker.close(), realtimeWorker.close()]);
+    await queues.realtime.add('deliver', jobData(queued), { jobId: eventJobId(queued.toString()) });
+
+    const result = await sweep();
+    // (The purge test's pending rows, whose jobs never existed, are re-enqueued too.)
+    expect(result.settled).toBe(3);
+    expect(result.requeued).toBeGreaterThanOrEqual(1);
+
+    const requeued = await queues.realtime.getJob(eventJobId(redriven.toString(), 1));
+    expect(requeued?.data).toMatchObject({ id: redriven.toString(), generation: 1 });
+    expect(await events.find(redriven)).toMatchObject({ status: 'pending', generation: 1 });
+    expect(await events.find(lost)).toMatchObject({
+      status: 'deliveryFailed',
+      reason: 'Its job was lost while a worker held it; it may or may not have been sent — re-drive to try again',
+    });
+    const sent = await events.find(failedSent);
+    expect(sent).toMatchObject({ status: 'sent', reason: null });
+    expect(sent!.deliveries[0]).toMatchObject({ status: 'sent', providerMessageId: '<m-1@x>' });
+    expect((await events.find(stalled))!.reason).toMatch(/^Its worker stopped while holding it more than once/);
+    expect(await events.find(queued)).toMatchObject({ status: 'processing' });
+
+    // A second sweep changes nothing: the re-enqueued job exists, the rest are ended.
+    expect(await sweep()).toMatchObject({ requeued: 0, settled: 0 });
+  });
 });

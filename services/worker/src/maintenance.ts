@@ -1,53 +1,192 @@
 /**
- * Housekeeping on a schedule: every hour, finished events older than the retention period
- * are deleted (they hold personal data in their payload). A BullMQ job scheduler makes one
- * run per period happen once across all worker replicas.
+ * Housekeeping on a schedule, run by the workers (a BullMQ job scheduler makes each run happen
+ * once across all replicas):
+ * - every hour, finished events older than the retention period are deleted (they hold
+ *   personal data in their payload);
+ * - every minute, the sweeper settles or re-enqueues open events whose job is gone, so no
+ *   event strands in `pending`/`processing` (see sweepStranded).
  */
-import { Queue, Worker } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { MAINTENANCE_QUEUE } from '@mc/contracts';
-import type { EventsRepository } from '@mc/db';
+import { LANES, type Lane } from '@mc/core';
+import { DELIVER_JOB, MAINTENANCE_QUEUE, QUEUE_NAMES, eventJobId, isEventJob, type EventJob } from '@mc/contracts';
+import type { EventsRepository, StaleEvent } from '@mc/db';
 import type { Logger } from '@mc/observability';
+import { endJob, failedJobReason } from './job-endings';
 
 export const PURGE_EVERY_MS = 3_600_000;
+export const SWEEP_EVERY_MS = 60_000;
+/**
+ * How long an open event must have been untouched before the sweeper looks at its job: longer
+ * than a re-drive takes between its database transition and its enqueue, and than a worker
+ * takes between `begin` and its settle.
+ */
+export const SWEEP_GRACE_MS = 120_000;
+const SWEEP_BATCH = 500;
 const DAY_MS = 86_400_000;
+
+type SweeperEvents = Pick<EventsRepository, 'findStale' | 'settleJob'>;
+
+export interface SweepResult {
+  checked: number;
+  requeued: number;
+  settled: number;
+}
+
+/**
+ * Finds open events whose job is gone and puts each right:
+ * - job failed for good (its 'failed' handler did not get to settle it): settled from the
+ *   job's data — `sent` when it recorded a send, else `deliveryFailed` with BullMQ's reason;
+ * - job gone and the event `pending`: re-enqueued under its generation's job id (idempotent).
+ *   `pending` means no send is in flight or unrecorded — every path that could send passes
+ *   through `processing` — so a new job is as safe as the lost retry was. This also repairs a
+ *   re-drive whose enqueue was lost (a crash between its transition and its add);
+ * - job gone and the event `processing`: it may or may not have been sent and the job's data
+ *   (the send-once record) is lost with it, so it ends `deliveryFailed` with that reason
+ *   rather than risk a duplicate; an operator may re-drive it.
+ */
+export async function sweepStranded(options: {
+  events: SweeperEvents;
+  queues: Readonly<Record<Lane, Pick<Queue, 'getJob' | 'add'>>>;
+  jobAttempts: number;
+  logger: Logger;
+  now?: () => number;
+  graceMs?: number;
+}): Promise<SweepResult> {
+  const now = options.now ?? Date.now;
+  const stale = await options.events.findStale(new Date(now() - (options.graceMs ?? SWEEP_GRACE_MS)), SWEEP_BATCH);
+  const result: SweepResult = { checked: stale.length, requeued: 0, settled: 0 };
+  for (const event of stale) {
+    const jobId = eventJobId(event.id.toString(), event.generation);
+    const job = (await options.queues[event.lane].getJob(jobId)) as Job | undefined;
+    const state = job ? await job.getState() : undefined;
+    const log = options.logger.child({ eventId: event.id.toString(), jobId, status: event.status, state });
+    if (job && state !== 'failed' && state !== 'completed' && state !== 'unknown') continue; // queued or running: its worker settles it
+    if (job && state === 'failed' && isEventJob(job.data)) {
+      const ended = await endJob(options.events, job.data, failedJobReason(job.failedReason ?? 'unknown reason'));
+      if (ended) {
+        result.settled++;
+        log.warn({ ended }, 'sweeper: settled an event whose job had failed');
+      }
+      continue;
+    }
+    if (event.status === 'pending' && !job) {
+      await options.queues[event.lane].add(DELIVER_JOB, jobFromRow(event, now()), {
+        jobId,
+        attempts: options.jobAttempts,
+        backoff: { type: 'jittered' },
+      });
+      result.requeued++;
+      log.warn('sweeper: re-enqueued a pending event whose job was gone');
+      continue;
+    }
+    const data = jobFromRow(event, now());
+    const ended = await endJob(
+      options.events,
+      data,
+      event.status === 'processing'
+        ? 'Its job was lost while a worker held it; it may or may not have been sent — re-drive to try again'
+        : 'Its job was lost',
+    );
+    if (ended) {
+      result.settled++;
+      log.warn({ ended }, 'sweeper: settled an event whose job was lost');
+    }
+  }
+  return result;
+}
+
+/** A job rebuilt from the event's row (its payload is the event as accepted). */
+function jobFromRow(event: StaleEvent, now: number): EventJob {
+  return {
+    v: 1,
+    id: event.id.toString(),
+    lane: event.lane,
+    acceptedAt: event.createdAt.toISOString(),
+    channel: event.channel ?? 'email',
+    event: event.payload as EventJob['event'],
+    ...(event.generation > 0 ? { generation: event.generation, redrivenAt: new Date(now).toISOString() } : {}),
+  };
+}
 
 export async function startMaintenance(options: {
   connection: Redis;
   prefix: string;
   retentionDays: number;
-  events: Pick<EventsRepository, 'purgeFinishedBefore'>;
+  events: Pick<EventsRepository, 'purgeFinishedBefore'> & SweeperEvents;
+  /** BullMQ attempts of a re-enqueued event job. */
+  jobAttempts: number;
   logger: Logger;
   now?: () => number;
+  /** @defaultValue SWEEP_EVERY_MS */
+  sweepEveryMs?: number;
+  /** @defaultValue SWEEP_GRACE_MS */
+  sweepGraceMs?: number;
 }): Promise<{ close(): Promise<void> }> {
-  const queue = new Queue(MAINTENANCE_QUEUE, { connection: options.connection, prefix: options.prefix });
-  if (options.retentionDays === 0) {
-    await queue.removeJobScheduler('purge-events');
-    await queue.close();
-    return { close: async () => undefined };
-  }
-  await queue.upsertJobScheduler('purge-events', { every: PURGE_EVERY_MS }, { name: 'purge-events' });
+  const { connection, prefix } = options;
+  const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+  if (options.retentionDays === 0) await queue.removeJobScheduler('purge-events');
+  else await queue.upsertJobScheduler('purge-events', { every: PURGE_EVERY_MS }, { name: 'purge-events' });
+  await queue.upsertJobScheduler('sweep-stranded', { every: options.sweepEveryMs ?? SWEEP_EVERY_MS }, { name: 'sweep-stranded' });
+
+  const lanes = Object.fromEntries(LANES.map((lane) => [lane, new Queue(QUEUE_NAMES[lane], { connection, prefix })])) as Record<Lane, Queue>;
   const now = options.now ?? Date.now;
+  const lockKey = `${prefix}:${MAINTENANCE_QUEUE}:sweep-lock`;
+
+  const purge = async () => {
+    const cutoff = new Date(now() - options.retentionDays * DAY_MS);
+    const deleted = await options.events.purgeFinishedBefore(cutoff);
+    options.logger.info({ deleted, cutoff: cutoff.toISOString() }, 'retention: finished events purged');
+    return { deleted };
+  };
+
+  // One sweep at a time across replicas, even when one runs longer than its period.
+  const sweep = async () => {
+    const token = randomUUID();
+    const locked = await connection.set(lockKey, token, 'PX', 5 * 60_000, 'NX');
+    if (locked !== 'OK') return { skipped: true };
+    try {
+      const result = await sweepStranded({
+        events: options.events,
+        queues: lanes,
+        jobAttempts: options.jobAttempts,
+        logger: options.logger,
+        now,
+        ...(options.sweepGraceMs !== undefined ? { graceMs: options.sweepGraceMs } : {}),
+      });
+      if (result.requeued || result.settled) options.logger.info(result, 'sweeper: stranded events put right');
+      return result;
+    } finally {
+      await connection.eval(
+        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+        1,
+        lockKey,
+        token,
+      );
+    }
+  };
+
   const worker = new Worker(
     MAINTENANCE_QUEUE,
-    async () => {
-      const cutoff = new Date(now() - options.retentionDays * DAY_MS);
-      const deleted = await options.events.purgeFinishedBefore(cutoff);
-      options.logger.info({ deleted, cutoff: cutoff.toISOString() }, 'retention: finished events purged');
-      return { deleted };
+    async (job) => {
+      if (job.name === 'purge-events') return options.retentionDays === 0 ? { deleted: 0 } : purge();
+      if (job.name === 'sweep-stranded') return sweep();
+      return undefined;
     },
     {
-      connection: options.connection,
-      prefix: options.prefix,
+      connection,
+      prefix,
       concurrency: 1,
       removeOnComplete: { count: 100 },
       removeOnFail: { count: 100 },
     },
   );
+  worker.on('error', (error) => options.logger.error({ err: error }, 'maintenance worker error'));
   return {
     async close() {
       await worker.close();
-      await queue.close();
+      await Promise.all([queue.close(), ...Object.values(lanes).map((q) => q.close())]);
     },
   };
 }

@@ -1,69 +1,109 @@
 /**
- * When to try again: exponential backoff with full jitter, or the provider's Retry-After when
- * it gave one. The processor computes the delay (so it can record the next attempt time) and
- * hands it to BullMQ through the error it throws.
+ * When to try again, and when to stop. Time bounds the retries, not a handful of attempts: each
+ * channel has a retry window (email a day, SMS and push an hour by default) measured from the
+ * event's acceptance (or its scheduled time), so an outage costs delay, not messages. Within
+ * the window: exponential backoff with half jitter, capped (RETRY_MAX_DELAY_MS), or exactly the
+ * wait the provider asked for (Retry-After, a hold). The event's expiration (or its type's max
+ * age) ends it `tooOld` when the next attempt would come after it.
+ *
+ * The worker schedules these retries itself (a delayed job, counters in the job's data), so
+ * BullMQ's attempts are not spent by them; see delivery.processor.ts.
  */
 
-/** Thrown to make BullMQ retry after exactly `delayMs`. */
-export class RetryLaterError extends Error {
-  constructor(message: string, readonly delayMs: number) {
-    super(message);
-    this.name = 'RetryLaterError';
-  }
+export interface RetryLimits {
+  /** No attempt is made later than this many ms after the window opened. */
+  windowMs: number;
+  /** An optional cap on send attempts within the window (DELIVERY_ATTEMPTS). */
+  maxAttempts?: number;
 }
 
-export function retryDelayMs(attemptsMade: number, baseDelayMs: number, retryAfterMs?: number, random = Math.random): number {
-  if (retryAfterMs !== undefined && retryAfterMs > 0) return Math.ceil(retryAfterMs);
-  const ceiling = baseDelayMs * 2 ** Math.max(0, attemptsMade - 1);
+/**
+ * Why the job must wait:
+ * - `transient`: the provider answered with a retryable failure (an attempt was spent);
+ * - `held`: nothing was attempted — the provider or remote is on hold (rate limit, Retry-After,
+ *   open circuit) and said for how long;
+ * - `fault`: an unexpected error of ours (the database is down, a bug); no attempt was spent.
+ */
+export type RetryCause = 'transient' | 'held' | 'fault';
+
+export type RetryDecision =
+  | { retry: true; delayMs: number }
+  | { retry: false; status: 'deliveryFailed' | 'tooOld'; reason: string };
+
+/** Backoff for the n-th retry (1-based): base × 2^(n-1), capped, half of it random. */
+export function backoffDelayMs(n: number, baseDelayMs: number, maxDelayMs: number, random = Math.random): number {
+  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(Math.max(0, n - 1), 40));
   // Half fixed, half random: never a thundering herd, never a zero wait.
   return Math.ceil(ceiling / 2 + random() * (ceiling / 2));
 }
 
-/** BullMQ's custom backoff: the delay the processor chose, else the same formula. */
-export function backoffStrategy(baseDelayMs: number) {
-  return (attemptsMade: number, _type?: string, error?: Error): number =>
-    error instanceof RetryLaterError ? error.delayMs : retryDelayMs(attemptsMade, baseDelayMs);
-}
-
-export interface RetryLimits {
-  /** Attempts this channel allows (capped by the job's own attempts). */
-  attempts?: number;
-  /** No retry is scheduled later than this many ms after `windowStart`. */
-  windowMs?: number;
-}
-
-export type RetryDecision =
-  | { retry: true; delayMs: number; attemptsAllowed: number }
-  | { retry: false; reason: string; attemptsAllowed: number };
-
 /**
- * Whether a transient or rate-limited failure of attempt `attempt` (1-based) is retried, and
- * when: not once the channel's (or the job's) attempts are used up, nor when the next attempt
- * would fall after the channel's retry window.
+ * BullMQ's custom backoff ('jittered', the type jobs are enqueued with), used only for errors
+ * the worker could not defer itself.
  */
+export function backoffStrategy(baseDelayMs: number, maxDelayMs: number) {
+  return (attemptsMade: number): number => backoffDelayMs(attemptsMade, baseDelayMs, maxDelayMs);
+}
+
+/** `24 h`, `15 min`, `5 s`. */
+export function formatDuration(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${Math.ceil(ms / 1000)} s`;
+}
+
 export function decideRetry(input: {
-  attempt: number;
-  jobAttempts: number;
-  limits?: RetryLimits;
+  cause: RetryCause;
+  /** Send attempts made so far, this one included when it was one. */
+  attempts: number;
+  /** Unexpected errors so far, this one included (for `fault`). */
+  faults?: number;
+  limits: RetryLimits;
   baseDelayMs: number;
+  maxDelayMs: number;
+  /** The provider's or the hold's wait; for `held` it is the whole answer. */
   retryAfterMs?: number;
-  /** When the retry window opened (the event's acceptance or scheduled time), ms since the epoch. */
+  /** When the retry window opened (acceptance or scheduled time), ms since the epoch. */
   windowStart: number;
+  /** When the event expires (its expiration or its type's max age), ms since the epoch. */
+  expiresAt?: number;
   now: number;
   random?: () => number;
 }): RetryDecision {
-  const attemptsAllowed = Math.min(input.jobAttempts, input.limits?.attempts ?? input.jobAttempts);
-  if (input.attempt >= attemptsAllowed) {
-    return { retry: false, reason: `Gave up after ${attemptsAllowed} attempt(s)`, attemptsAllowed };
+  const { limits, now } = input;
+  const gaveUp = `Gave up after ${input.attempts} attempt(s)`;
+  if (input.cause === 'transient' && limits.maxAttempts !== undefined && input.attempts >= limits.maxAttempts) {
+    return { retry: false, status: 'deliveryFailed', reason: gaveUp };
   }
-  const delayMs = retryDelayMs(input.attempt, input.baseDelayMs, input.retryAfterMs, input.random);
-  const windowMs = input.limits?.windowMs;
-  if (windowMs !== undefined && input.now + delayMs > input.windowStart + windowMs) {
+  const windowEnd = input.windowStart + limits.windowMs;
+  const window = formatDuration(limits.windowMs);
+  if (now >= windowEnd) {
+    return { retry: false, status: 'deliveryFailed', reason: `${gaveUp}: the ${window} retry window has ended` };
+  }
+
+  const asked = input.retryAfterMs !== undefined && input.retryAfterMs > 0 ? Math.ceil(input.retryAfterMs) : undefined;
+  let delayMs: number;
+  if (asked !== undefined) {
+    // Someone asked for this wait: trying earlier would only be refused again.
+    if (now + asked > windowEnd) {
+      return {
+        retry: false,
+        status: 'deliveryFailed',
+        reason: `${gaveUp}: the next one (in ${formatDuration(asked)}) would fall after the ${window} retry window`,
+      };
+    }
+    delayMs = asked;
+  } else {
+    const n = input.cause === 'fault' ? (input.faults ?? 1) : input.cause === 'held' ? 1 : Math.max(1, input.attempts);
+    // Our own backoff: the last try lands on the window's end rather than being skipped.
+    delayMs = Math.min(backoffDelayMs(n, input.baseDelayMs, input.maxDelayMs, input.random), windowEnd - now);
+  }
+  if (input.expiresAt !== undefined && now + delayMs >= input.expiresAt) {
     return {
       retry: false,
-      reason: `Gave up after ${input.attempt} attempt(s): the next one (in ${Math.ceil(delayMs / 1000)} s) would fall after the ${Math.round(windowMs / 1000)} s retry window`,
-      attemptsAllowed,
+      status: 'tooOld',
+      reason: `Expires at ${new Date(input.expiresAt).toISOString()}, before the next attempt (in ${formatDuration(delayMs)}) could be made`,
     };
   }
-  return { retry: true, delayMs, attemptsAllowed };
+  return { retry: true, delayMs: Math.max(1, delayMs) };
 }

@@ -1,9 +1,10 @@
 /** Maps event rows, and jobs not yet seen by a worker, to the API's EventView. */
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { EventRecord } from '@mc/db';
-import type { EventJob, EventView } from '@mc/contracts';
+import type { EventJob, EventView, QueueStateView } from '@mc/contracts';
 
-export function eventView(event: EventRecord): EventView {
+export function eventView(event: EventRecord, queue?: QueueStateView): EventView {
   return {
     id: event.id.toString(),
     type: event.type,
@@ -18,6 +19,7 @@ export function eventView(event: EventRecord): EventView {
     ...(event.templateVersion !== null ? { templateVersion: event.templateVersion } : {}),
     ...(event.nextAttemptAt ? { nextAttemptAt: event.nextAttemptAt.toISOString() } : {}),
     ...(event.scheduledAt ? { scheduled: event.scheduledAt.toISOString() } : {}),
+    ...(queue ? { queue } : {}),
     deliveries: event.deliveries.map((d) => ({
       channel: d.channel,
       provider: d.provider,
@@ -30,22 +32,54 @@ export function eventView(event: EventRecord): EventView {
   };
 }
 
-/** An event still waiting in its queue (or scheduled) has no row yet: it is pending. */
-export function queuedEventView(job: Job<EventJob>): EventView {
+/**
+ * An event no worker has taken yet has no row: it lives in its job. Its status is `pending`
+ * while the job waits or runs; a job that failed for good before any worker could record the
+ * event (its type deleted, an unreadable payload) shows `deliveryFailed` with BullMQ's reason,
+ * never a `pending` that will not move.
+ */
+export function queuedEventView(job: Job<EventJob>, queue: QueueStateView): EventView {
   const data = job.data;
-  const waitingUntil = job.delay > 0 ? new Date(job.timestamp + job.delay).toISOString() : undefined;
+  const failed = queue.state === 'failed';
   return {
     id: data.id,
     type: data.event.type,
-    status: 'pending',
+    status: failed ? 'deliveryFailed' : 'pending',
     lane: data.lane,
     channel: data.channel,
     externalId: data.event.externalId ?? null,
     origin: data.event.origin ?? null,
     createdAt: data.acceptedAt,
-    updatedAt: new Date(job.processedOn ?? job.timestamp).toISOString(),
+    updatedAt: new Date(job.finishedOn ?? job.processedOn ?? job.timestamp).toISOString(),
+    ...(failed ? { reason: `Its job failed: ${queue.failedReason ?? 'unknown reason'}` } : {}),
     ...(data.event.scheduled ? { scheduled: data.event.scheduled } : {}),
-    ...(waitingUntil && !data.event.scheduled ? { nextAttemptAt: waitingUntil } : {}),
+    ...(queue.nextAttemptAt && !data.event.scheduled ? { nextAttemptAt: queue.nextAttemptAt } : {}),
+    queue,
     deliveries: [],
   };
+}
+
+const KNOWN_STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized', 'waiting-children']);
+
+/**
+ * Where a job really is: BullMQ's state, when a delayed job runs next (read from the delayed
+ * set, whose score holds the due time; `job.delay` is relative to when it was last delayed),
+ * and why a failed job failed. `missing` when there is no job.
+ */
+export async function queueState(redis: Redis, queue: Queue, job: Job | undefined): Promise<QueueStateView> {
+  if (!job) return { state: 'missing' };
+  const state = await job.getState();
+  if (!KNOWN_STATES.has(state)) return { state: 'missing' };
+  const view: QueueStateView = { state: state as QueueStateView['state'] };
+  if (state === 'delayed') {
+    const score = await redis.zscore(queue.keys.delayed!, job.id!);
+    // BullMQ scores a delayed job (due time in ms) × 0x1000 + a tie-breaker.
+    if (score !== null) view.nextAttemptAt = new Date(Math.floor(Number(score) / 0x1000)).toISOString();
+  }
+  if (state === 'failed') {
+    // The job may have been read while still active: read its reason now that it failed.
+    const reason = job.failedReason || (await queue.getJob(job.id!))?.failedReason;
+    if (reason) view.failedReason = reason;
+  }
+  return view;
 }

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Job } from 'bullmq';
-import { DomainError, RETRYABLE_STATUSES, conflict, invalid, notFound, parseEventId, LANES } from '@mc/core';
+import { DomainError, OPEN_STATUSES, RETRYABLE_STATUSES, conflict, invalid, notFound, parseEventId, LANES } from '@mc/core';
 import {
   BatchAccepted,
   EventAccepted,
@@ -18,7 +18,7 @@ import {
   type EventJob,
 } from '@mc/contracts';
 import type { IngestContext } from '../context';
-import { eventView, queuedEventView } from './event-views';
+import { eventView, queuedEventView, queueState } from './event-views';
 import { ProblemError } from '../http/problems';
 import { validatorCompiler } from '../http/validator-compiler';
 
@@ -128,10 +128,17 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
       const id = parseEventId(request.params.id);
       if (id === undefined) throw notFound(`Event "${request.params.id}"`);
       const stored = await ctx.events.find(id);
-      if (stored) return eventView(stored);
+      if (stored) {
+        // An open event also shows where its job really is (waiting, delayed until, active, failed).
+        if (!OPEN_STATUSES.has(stored.status)) return eventView(stored);
+        const queue = ctx.queues[stored.lane];
+        const job = (await queue.getJob(eventJobId(stored.id.toString(), stored.generation))) as Job<EventJob> | undefined;
+        return eventView(stored, await queueState(ctx.redis, queue, job));
+      }
       for (const lane of LANES) {
-        const job = (await ctx.queues[lane].getJob(eventJobId(request.params.id))) as Job<EventJob> | undefined;
-        if (job) return queuedEventView(job);
+        const queue = ctx.queues[lane];
+        const job = (await queue.getJob(eventJobId(id.toString()))) as Job<EventJob> | undefined;
+        if (job) return queuedEventView(job, await queueState(ctx.redis, queue, job));
       }
       throw notFound(`Event "${request.params.id}"`);
     },
@@ -178,17 +185,21 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
       config: { auth: 'admin' },
       schema: {
         tags: ['events'],
-        summary: 'Re-drive an event that ended routingFailed, targetingFailed or deliveryFailed',
+        summary: 'Re-drive an event that ended routingFailed, targetingFailed or deliveryFailed (409 otherwise)',
         params: EventIdParams,
         response: { 202: EventAccepted },
       },
     },
     async (request, reply) => {
       const id = parseEventId(request.params.id);
-      const event = id === undefined ? undefined : await ctx.events.find(id);
-      if (!event) throw notFound(`Event "${request.params.id}"`);
-      if (!RETRYABLE_STATUSES.has(event.status)) {
-        throw conflict(`An event in status ${event.status} cannot be re-driven (only ${[...RETRYABLE_STATUSES].join(', ')})`);
+      if (id === undefined) throw notFound(`Event "${request.params.id}"`);
+      // One conditional transition: of concurrent re-drives exactly one moves the event to the
+      // next generation; the others find it pending and answer 409.
+      const event = await ctx.events.redrive(id);
+      if (!event) {
+        const current = await ctx.events.find(id);
+        if (!current) throw notFound(`Event "${request.params.id}"`);
+        throw conflict(`An event in status ${current.status} cannot be re-driven (only ${[...RETRYABLE_STATUSES].join(', ')})`);
       }
       const job: EventJob = {
         v: 1,
@@ -197,17 +208,23 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
         acceptedAt: event.createdAt.toISOString(),
         channel: event.channel ?? 'email',
         event: event.payload as EventJob['event'],
+        generation: event.generation,
+        redrivenAt: new Date().toISOString(),
       };
-      // Pending first, so a fast worker's status is never overwritten by ours.
-      await ctx.events.markRedriven(event.id);
+      const scheduled = event.scheduledAt ? event.scheduledAt.getTime() - Date.now() : 0;
       try {
+        // Idempotent by the generation's job id: a repeat (or the sweeper, after a crash right
+        // here) adds nothing twice.
         await ctx.queues[event.lane].add(DELIVER_JOB, job, {
-          jobId: eventJobId(job.id, Date.now()),
+          jobId: eventJobId(job.id, event.generation),
           attempts: ctx.config.worker.retry[job.channel].attempts,
           backoff: { type: 'jittered' },
+          ...(scheduled > 0 ? { delay: scheduled } : {}),
         });
       } catch {
-        await ctx.events.restoreStatus(event.id, event.status, event.reason);
+        // A 5xx means nothing was re-driven: back to where it was. Should that fail too, the
+        // event waits pending in its new generation and the worker's sweeper enqueues it.
+        await ctx.events.undoRedrive(event).catch(() => undefined);
         throw new DomainError('unavailable', 'The event queue is unreachable; the event was not re-driven.');
       }
       return reply.code(202).send({ id: job.id, status: 'pending' as const });
