@@ -13,8 +13,8 @@ import {
   TemplatesRepository,
   type PrismaClient,
 } from '@mc/db';
-import { createChannelProviders, type ChannelProviders } from '@mc/channels';
-import type { Logger } from '@mc/observability';
+import { createBreakerReporter, createChannelProviders, type ChannelProviders } from '@mc/channels';
+import type { Logger, WorkerMetrics } from '@mc/observability';
 import { createTemplateRoutes, type TemplateRoutes } from './template-routes';
 
 export interface WorkerContext {
@@ -29,7 +29,7 @@ export interface WorkerContext {
   close(): Promise<void>;
 }
 
-export async function createWorkerContext(config: Readonly<Config>, logger: Logger): Promise<WorkerContext> {
+export async function createWorkerContext(config: Readonly<Config>, logger: Logger, metrics?: WorkerMetrics): Promise<WorkerContext> {
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl });
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
@@ -67,7 +67,8 @@ export async function createWorkerContext(config: Readonly<Config>, logger: Logg
     },
   };
 
-  const providers = createChannelProviders(config, connection);
+  // One log line and one metric per breaker change, not one per held event.
+  const providers = createChannelProviders(config, connection, { onBreaker: createBreakerReporter({ logger, metrics }) });
 
   return {
     prisma,

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   const metrics = createWorkerMetrics();
   await requireMigrations({ databaseUrl: config.databaseUrl, warn: (message) => logger.warn(message) }); // refuses to start: run npm run migrate
-  const ctx = await createWorkerContext(config, logger);
+  const ctx = await createWorkerContext(config, logger, metrics);
   const processor = createDeliveryProcessor({
     eventTypes: ctx.eventTypes,
     events: ctx.events,
