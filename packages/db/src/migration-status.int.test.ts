@@ -45,7 +45,10 @@ test('an empty schema is refused, naming the missing migration and what to run',
   const schema = await freshSchema(false);
   const refusal = requireMigrations({ databaseUrl: withSchema(databaseUrl, schema) });
   await expect(refusal).rejects.toBeInstanceOf(MigrationsMissingError);
-  await expect(refusal).rejects.toThrow(`lacks migration ${INIT} shipped with this release: run npm run migrate`);
+  const shipped = await shippedMigrations();
+  await expect(refusal).rejects.toThrow(
+    `lacks ${shipped.length === 1 ? 'migration' : 'migrations'} ${shipped.join(', ')} shipped with this release: run npm run migrate`,
+  );
 });
 
 test('a migrated schema passes; a newer release’s migration only warns', async () => {
