@@ -109,3 +109,19 @@ test('values are kept as sent: no coercion, and the job carries the event as giv
   const job = await ctx.queues.realtime.getJob(eventJobId(accepted.body.id));
   expect(job?.data.event).toEqual(sent);
 });
+
+test('a web-push endpoint the outbound policy refuses is answered 422 at the door, single and batch, naming the policy', async () => {
+  const keys = { p256dh: `B${'A'.repeat(86)}`, auth: 'AAAAAAAAAAAAAAAAAAAAAA' };
+  const push = (endpoint: string) => ({ type: 'ORDER', wishedChannel: 'push', push: { webPush: { endpoint, keys } } });
+  for (const endpoint of ['https://127.0.0.1:5432/', 'https://169.254.169.254/latest', 'https://[::ffff:127.0.0.1]/x', 'https://10.0.0.1/']) {
+    const single = await post('/v1/events', push(endpoint));
+    expect(single.status).toBe(422);
+    expect(single.body).toMatchObject({
+      detail: expect.stringContaining('outbound policy'),
+      errors: [expect.objectContaining({ path: expect.stringContaining('push/webPush/endpoint') })],
+    });
+  }
+  const batch = await post('/v1/events/batch', { events: [push('https://127.0.0.1:1/'), order()] });
+  expect(batch.status).toBe(202);
+  expect(batch.body).toMatchObject({ accepted: 1, rejected: 1, results: [{ index: 0, error: { status: 422 } }, { index: 1, status: 'pending' }] });
+});
