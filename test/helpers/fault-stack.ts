@@ -9,7 +9,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { TERMINAL_STATUSES, type EventStatus } from '@mc/core';
-import { QUEUE_NAMES } from '@mc/contracts';
+import { QUEUE_NAMES, eventJobId } from '@mc/contracts';
 import { startSmtpSink, type SmtpReplyPolicy, type SmtpSink } from '../../packages/channels/src/testing';
 import { startSystem, type System } from './system';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
@@ -46,6 +46,8 @@ export interface FaultStack {
   arrivals: Map<string, { first: number; count: number }>;
   /** Jobs of the realtime lane by state (waiting, active, delayed, ...). */
   jobCounts(): Promise<Record<string, number>>;
+  /** The state of an event's (first) job in the realtime lane: delayed, active, ... or `missing`. */
+  jobState(eventId: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -119,6 +121,10 @@ export async function startFaultStack(postgres: PrivatePostgres, options: FaultS
       startWorker: (extraEnv) => system.startWorker(extraEnv),
       arrivals,
       jobCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'),
+      async jobState(eventId) {
+        const job = await queue.getJob(eventJobId(eventId));
+        return job ? String(await job.getState()) : 'missing';
+      },
       close,
     };
   } catch (error) {
@@ -260,6 +266,13 @@ export function figuresOf(
     const count = stack.arrivals.get(id)?.count ?? 0;
     if (count === 0) lost += 1;
     else duplicates += count - 1;
+  }
+  const lostIds = ids.filter((id) => !stack.arrivals.has(id));
+  const unmatched = [...stack.arrivals.keys()].filter((key) => key.startsWith('?'));
+  if (lostIds.length || unmatched.length) {
+    const shown = lostIds.slice(0, 5).map((id) => `${id}:${final.get(id) ?? 'noRow'}`);
+    notes += `${notes ? '; ' : ''}never at the sink: ${shown.join(' ')}${lostIds.length > 5 ? ' …' : ''}` +
+      (unmatched.length ? `; sink messages without an event id: ${unmatched.length}` : '');
   }
   return {
     scenario,
