@@ -1,10 +1,14 @@
 /**
  * A TCP proxy between the worker and the SMTP sink, so a fault test can break the relay as a
  * network would, without changing the sink that counts what was delivered:
- * - `down()` closes the listener and cuts every connection (connection refused, like a relay
- *   that is off); `up()` listens again on the same port.
+ * - `down()` closes the listener (connection refused, like a relay that is off) and closes
+ *   every connection once it is between messages, as a relay shutting down does: cutting one
+ *   after the sink took a message but before its 250 reached the sender would make a duplicate
+ *   no sender can avoid, which is not what the outage tests. `up()` listens again on the
+ *   same port.
  * - `stall()` holds everything the clients send (a relay that stopped answering: sends hang
- *   mid-dialogue); `unstall()` lets it through in order.
+ *   mid-dialogue); `unstall()` drops those hung connections, never passing what they held
+ *   (their sender may be gone), and lets new traffic through.
  * - `afterMessage(hook)` runs `hook` once the sink has answered the end of a message's DATA and
  *   before that answer reaches the client: the message is in the sink, the sender does not
  *   know yet. Used to inject a fault "right after a send".
@@ -33,9 +37,13 @@ interface Connection {
   /** The last bytes the client sent, to see the end-of-data marker across chunks. */
   tail: Buffer;
   dataEnded: boolean;
+  /** Between MAIL FROM and the reply to the end of DATA. */
+  inTransaction: boolean;
+  closeWhenIdle: boolean;
 }
 
 const END_OF_DATA = Buffer.from('\r\n.\r\n');
+const MAIL_FROM = /(^|\r\n)MAIL FROM:/i;
 
 export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
   const connections = new Set<Connection>();
@@ -44,6 +52,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
 
   const toUpstream = (conn: Connection, chunk: Buffer) => {
     const seen = Buffer.concat([conn.tail, chunk]);
+    if (!conn.inTransaction && MAIL_FROM.test(seen.toString('latin1'))) conn.inTransaction = true;
     if (seen.includes(END_OF_DATA)) conn.dataEnded = true;
     conn.tail = seen.subarray(Math.max(0, seen.length - (END_OF_DATA.length - 1)));
     conn.upstream.write(chunk);
@@ -51,7 +60,12 @@ export async function startFaultProxy(target: { host: string; port: number }): P
 
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
-    const conn: Connection = { client, upstream, held: [], tail: Buffer.alloc(0), dataEnded: false };
+    const conn: Connection = { client, upstream, held: [], tail: Buffer.alloc(0), dataEnded: false, inTransaction: false, closeWhenIdle: false };
+    const replied = (chunk: Buffer) => {
+      client.write(chunk);
+      conn.inTransaction = false;
+      if (conn.closeWhenIdle) end();
+    };
     connections.add(conn);
     client.on('data', (chunk: Buffer) => {
       if (stalled) conn.held.push(chunk);
@@ -66,22 +80,22 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       const run = hook;
       hook = undefined;
       if (!run) {
-        client.write(chunk);
+        replied(chunk);
         return;
       }
       upstream.pause();
       void run()
         .catch((error) => process.stderr.write(`fault proxy: afterMessage hook failed: ${String(error)}\n`))
         .finally(() => {
-          client.write(chunk);
+          replied(chunk);
           upstream.resume();
         });
     });
-    const end = () => {
+    function end() {
       connections.delete(conn);
       client.destroy();
       upstream.destroy();
-    };
+    }
     client.on('close', end);
     upstream.on('close', end);
     client.on('error', () => undefined);
@@ -99,16 +113,25 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   const port = await listen(0);
   let listening = true;
 
-  const down = async () => {
+  const cut = (conn: Connection) => {
+    connections.delete(conn);
+    conn.client.destroy();
+    conn.upstream.destroy();
+  };
+
+  /** Closes the listener; connections close once between messages (`cutNow`: at once). */
+  const down = async (cutNow = false) => {
     if (!listening) return;
     listening = false;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const conn of connections) {
-      conn.client.destroy();
-      conn.upstream.destroy();
+      if (cutNow || !conn.inTransaction) cut(conn);
+      else conn.closeWhenIdle = true;
     }
-    connections.clear();
+    // A transaction that never ends (a stalled one) is cut all the same.
+    const timer = setTimeout(() => [...connections].forEach(cut), 5_000);
     await closed;
+    clearTimeout(timer);
   };
 
   return {
@@ -125,9 +148,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     },
     unstall() {
       stalled = false;
-      for (const conn of connections) {
-        for (const chunk of conn.held.splice(0)) toUpstream(conn, chunk);
-      }
+      for (const conn of connections) if (conn.held.length > 0) cut(conn);
     },
     get hangingConnections() {
       return [...connections].filter((conn) => conn.held.length > 0).length;
@@ -135,6 +156,6 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     afterMessage(next) {
       hook = next;
     },
-    close: down,
+    close: () => down(true),
   };
 }
