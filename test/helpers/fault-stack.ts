@@ -40,6 +40,8 @@ export interface FaultStack {
   schema: string;
   /** A query against the private Postgres (throws while it is down). */
   sql<R extends pg.QueryResultRow = any>(text: string, params?: unknown[]): Promise<R[]>;
+  /** Runs `text` (may be several statements) on a connection of its own, closed afterwards. */
+  sqlAlone(text: string): Promise<void>;
   /** Starts one worker process (with extra env); its handle, to signal it. */
   startWorker(extraEnv?: Record<string, string>): Promise<ChildProcess>;
   /** When each event id first reached the sink, and how many times. */
@@ -117,6 +119,16 @@ export async function startFaultStack(postgres: PrivatePostgres, options: FaultS
       schema,
       async sql(text, params) {
         return (await pool.query(text, params as never)).rows;
+      },
+      async sqlAlone(text) {
+        const client = new pg.Client({ connectionString: postgres.url });
+        client.on('error', () => undefined);
+        await client.connect();
+        try {
+          await client.query(text);
+        } finally {
+          await client.end().catch(() => undefined);
+        }
       },
       startWorker: (extraEnv) => system.startWorker(extraEnv),
       arrivals,
