@@ -44,8 +44,8 @@ export interface FaultStack {
   sqlAlone(text: string): Promise<void>;
   /** Starts one worker process (with extra env); its handle, to signal it. */
   startWorker(extraEnv?: Record<string, string>): Promise<ChildProcess>;
-  /** When each event id first reached the sink, and how many times. */
-  arrivals: Map<string, { first: number; count: number }>;
+  /** When each event id first reached the sink, and how many times (up to date when read). */
+  readonly arrivals: Map<string, { first: number; count: number }>;
   /** Jobs of the realtime lane by state (waiting, active, delayed, ...). */
   jobCounts(): Promise<Record<string, number>>;
   /** The state of an event's (first) job in the realtime lane: delayed, active, ... or `missing`. */
@@ -92,14 +92,17 @@ export async function startFaultStack(postgres: PrivatePostgres, options: FaultS
 
     const arrivals = new Map<string, { first: number; count: number }>();
     let seen = 0;
-    const watch = setInterval(() => {
+    // Scanned often (for arrival times) and on every read (so no message is missed).
+    const scan = () => {
       for (; seen < sink.messages.length; seen++) {
         const id = SUBJECT_ID.exec(sink.messages[seen]!.parsed.subject ?? '')?.[1] ?? `?${sink.messages[seen]!.envelope.rcptTo[0]}`;
         const entry = arrivals.get(id);
         if (entry) entry.count += 1;
         else arrivals.set(id, { first: Date.now(), count: 1 });
       }
-    }, 20);
+      return arrivals;
+    };
+    const watch = setInterval(scan, 20);
     cleanups.push(async () => clearInterval(watch));
 
     expect((await system.api('POST', '/v1/event-types', { key: EVENT_TYPE, label: 'Fault scenario' })).status).toBe(201);
@@ -131,7 +134,9 @@ export async function startFaultStack(postgres: PrivatePostgres, options: FaultS
         }
       },
       startWorker: (extraEnv) => system.startWorker(extraEnv),
-      arrivals,
+      get arrivals() {
+        return scan();
+      },
       jobCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'),
       async jobState(eventId) {
         const job = await queue.getJob(eventJobId(eventId));
