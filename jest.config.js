@@ -1,6 +1,7 @@
 // One runner, three projects: unit tests beside the code (no I/O), integration tests against
 // the running Postgres and Redis (*.int.test.ts), end-to-end tests in test/ that start the
-// services as processes (*.e2e.test.ts).
+// services as processes (*.e2e.test.ts). A fourth, `faults`, breaks the system on purpose
+// (test/faults, minutes long): run on its own with `npm run test:faults`, not by `npm test`.
 const transform = {
   '^.+\\.ts$': [
     '@swc/jest',
@@ -35,6 +36,12 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
+    },
+    {
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.faults.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
     },
   ],

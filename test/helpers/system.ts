@@ -21,6 +21,14 @@ export interface SystemOptions {
   /** Extra environment for both services (e.g. DELIVERY_ATTEMPTS). */
   env?: Record<string, string>;
   workers?: number;
+  /** A Postgres of the test's own (fault tests); the test schema is made there. @defaultValue DATABASE_URL */
+  databaseUrl?: string;
+  /** A Redis of the test's own (fault tests), left to its owner to remove. @defaultValue REDIS_URL */
+  redisUrl?: string;
+  /** An SMTP sink the test started (and closes) itself, e.g. behind a fault proxy. */
+  sink?: SmtpSink;
+  /** The relay the services use when it is not the sink itself (e.g. a proxy in front of it). */
+  smtpUrl?: string;
 }
 
 export interface System {
@@ -36,10 +44,12 @@ export interface System {
   /** The ingest service's process (e.g. to signal it). */
   ingest: ChildProcess;
   startWorker(extraEnv?: Record<string, string>): Promise<ChildProcess>;
+  /** What the services printed (stdout and stderr), for a failure message. */
+  output: string[];
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -71,19 +81,20 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 export async function startSystem(options: SystemOptions = {}): Promise<System> {
-  const db = await createTestSchema(DATABASE_URL);
-  const sink = await startSmtpSink(options.smtpReply ? { reply: options.smtpReply } : {});
+  const db = await createTestSchema(options.databaseUrl ?? DATABASE_URL);
+  const sink = options.sink ?? (await startSmtpSink(options.smtpReply ? { reply: options.smtpReply } : {}));
+  const redisUrl = options.redisUrl ?? REDIS_URL;
   const port = await freePort();
   const queuePrefix = `e2e-${randomBytes(4).toString('hex')}`;
   const adminKey = `admin-${randomBytes(12).toString('hex')}`;
   const ingestKey = `ingest-${randomBytes(12).toString('hex')}`;
   const env: Record<string, string> = {
     DATABASE_URL: db.url,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: queuePrefix,
     PORT: String(port),
     HOST: '127.0.0.1',
-    SMTP_URL: sink.url,
+    SMTP_URL: options.smtpUrl ?? sink.url,
     MAIL_FROM: 'Message Center <mc@example.org>',
     MC_ADMIN_KEY: adminKey,
     MC_INGEST_KEY: ingestKey,
@@ -139,9 +150,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     },
     ingest: processes[0]!,
     startWorker,
+    output,
     async stop() {
       await Promise.all(processes.map(stopProcess));
-      await sink.close();
+      if (!options.sink) await sink.close();
+      // A private Redis is removed whole by its owner (and may be down right now).
+      if (options.redisUrl) return db.drop();
       const redis = new Redis(REDIS_URL);
       try {
         let cursor = '0';
