@@ -4,7 +4,7 @@
  */
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
-import { EventIdGenerator, LANES, pushEndpointCheck, type Lane } from '@mc/core';
+import { DomainError, EventIdGenerator, LANES, pushEndpointCheck, type Lane } from '@mc/core';
 import { QUEUE_NAMES, TEMPLATE_CHANGES_CHANNEL } from '@mc/contracts';
 import type { Config } from '@mc/config';
 import {
@@ -72,7 +72,16 @@ export async function createIngestContext(
 
   const eventTypes = new EventTypesRepository(prisma);
   const apiKeys = new ApiKeysRepository(prisma);
-  const catalog = createEventTypeCatalog((key) => eventTypes.find(key).then((row) => row ?? null));
+  // A database fault while judging an event is the service's, not the caller's: 503, never 500.
+  const catalog = createEventTypeCatalog((key) =>
+    eventTypes.find(key).then(
+      (row) => row ?? null,
+      (error: unknown) => {
+        logger.error({ err: error }, 'event-type lookup failed; answered unavailable');
+        throw new DomainError('unavailable', 'The database is unreachable; nothing was stored. Retry later.');
+      },
+    ),
+  );
   // A node id per process from a Redis counter keeps ids unique across ingest replicas.
   const nodeId = redis.status === 'ready' ? (await redis.incr(`${config.queuePrefix}:id-node`)) % 1024 : Math.floor(Math.random() * 1024);
   const intake = new EventIntake({
