@@ -18,6 +18,7 @@ import {
   type EventJob,
 } from '@mc/contracts';
 import type { IngestContext } from '../context';
+import { recordAudit } from '../audit/audit-trail';
 import { eventView, queuedEventView, queueState } from './event-views';
 import { ProblemError } from '../http/problems';
 import { validatorCompiler } from '../http/validator-compiler';
@@ -227,6 +228,11 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
         await ctx.events.undoRedrive(event).catch(() => undefined);
         throw new DomainError('unavailable', 'The event queue is unreachable; the event was not re-driven.');
       }
+      await recordAudit(ctx, request, {
+        action: 'event.redrive',
+        target: { type: 'event', id: job.id },
+        details: { generation: event.generation, priorStatus: event.priorStatus },
+      });
       return reply.code(202).send({ id: job.id, status: 'pending' as const });
     },
   );
