@@ -62,3 +62,5 @@ export { ProofsRepository } from './proofs.repository';
 export type { ProofRecord } from './proofs.repository';
 export { AuditLogRepository } from './audit-log.repository';
 export type { AuditActor, AuditRecord, AuditQuery, NewAuditEntry } from './audit-log.repository';
+export { EventMessagesRepository } from './event-messages.repository';
+export type { EventMessageSource } from './event-messages.repository';
