@@ -185,19 +185,24 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = 
       try {
         const lanes = await Promise.all(
           LANES.map(async (lane) => {
-            // Asking for 'waiting' also counts 'paused' (jobs of a paused queue).
-            const c = await ctx.queues[lane].getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed');
+            const queue = ctx.queues[lane];
+            const [c, isPaused] = await Promise.all([
+              queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'),
+              queue.isPaused(),
+            ]);
+            // Prioritized jobs wait too (BullMQ keeps them in a set of their own). BullMQ 6 keeps
+            // the jobs of a paused queue in its wait list: they are counted as paused then.
+            const waiting = (c.waiting ?? 0) + (c.prioritized ?? 0);
             return {
               lane,
               queue: QUEUE_NAMES[lane],
               counts: {
-                // Prioritized jobs wait too; BullMQ keeps them in a set of their own.
-                waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+                waiting: isPaused ? 0 : waiting,
                 active: c.active ?? 0,
                 delayed: c.delayed ?? 0,
                 completed: c.completed ?? 0,
                 failed: c.failed ?? 0,
-                paused: c.paused ?? 0,
+                paused: isPaused ? waiting : 0,
               },
             };
           }),
