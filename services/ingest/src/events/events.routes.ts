@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Job } from 'bullmq';
-import { DomainError, normalizePhone, OPEN_STATUSES, RETRYABLE_STATUSES, conflict, invalid, notFound, parseEventId, LANES } from '@mc/core';
+import { DomainError, OPEN_STATUSES, RETRYABLE_STATUSES, conflict, invalid, notFound, parseEventId, LANES } from '@mc/core';
 import {
   BatchAccepted,
   EventAccepted,
@@ -19,6 +19,7 @@ import {
 } from '@mc/contracts';
 import type { IngestContext } from '../context';
 import { recordAudit } from '../audit/audit-trail';
+import { recipientAddress } from './recipient-address';
 import { eventView, queuedEventView, queueState } from './event-views';
 import { ProblemError } from '../http/problems';
 import { validatorCompiler } from '../http/validator-compiler';
@@ -36,18 +37,6 @@ function refuseRepeatedHeader(rawHeaders: readonly string[], name: string): void
   let count = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) count++;
   if (count > 1) throw invalid(`The ${name} header was sent ${count} times; send it once.`, [{ path: `headers/${name}`, message: 'sent more than once' }]);
-}
-
-/**
- * A recipient as the worker stores it (suppressionAddress): an email lower-cased, a phone
- * number without its separators; endpoints and ARNs as given. The channel is not in the query,
- * so the address's form tells.
- */
-export function recipientAddress(address: string): string {
-  const trimmed = address.trim();
-  if (/^[^\s@/:]+@[^\s@/]+$/.test(trimmed)) return trimmed.toLowerCase();
-  if (/^\+?[\d\s\-.()]+$/.test(trimmed)) return normalizePhone(trimmed);
-  return trimmed;
 }
 
 export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = async (app, { ctx }) => {
