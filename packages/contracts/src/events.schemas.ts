@@ -83,6 +83,13 @@ export const EventListQuery = Type.Object({
   type: Type.Optional(Type.String()),
   status: Type.Optional(StatusSchema),
   externalId: Type.Optional(Type.String()),
+  recipient: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 2000,
+      description: 'The channel address the event was sent to: an email (any case), a phone number (normalized to E.164), a web-push endpoint or an SNS endpoint ARN. Exact match.',
+    }),
+  ),
   since: Type.Optional(Type.String({ format: 'date-time' })),
   until: Type.Optional(Type.String({ format: 'date-time' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),

@@ -18,6 +18,7 @@ export {
   eventJobId,
   TEMPLATE_CHANGES_CHANNEL,
   isEventJob,
+  eventRenderScope,
 } from './queues';
 export type { EventJob, EventJobV1, JobSentRecord } from './queues';
 export { Problem, FieldErrorSchema, problemType } from './problem';

@@ -65,6 +65,23 @@ export interface EventJobV1 {
 }
 export type EventJob = EventJobV1;
 
+/**
+ * What a template sees of an event (@mc/render's RenderScope): the worker renders with it,
+ * and the console's "message as sent" renders with it again, so the two cannot differ.
+ */
+export function eventRenderScope(event: EventJob['event'], eventId: string) {
+  return {
+    ctx: (event.ctx ?? {}) as Record<string, unknown>,
+    email: event.email,
+    mobilePhone: event.mobilePhone,
+    externalId: event.externalId,
+    origin: event.origin,
+    locale: event.locale,
+    type: event.type,
+    eventId,
+  };
+}
+
 /** Redis pub/sub channel on which a publish/unpublish/pause tells every worker to reload. */
 export const TEMPLATE_CHANGES_CHANNEL = 'template-changes';
 

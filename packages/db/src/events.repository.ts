@@ -102,7 +102,10 @@ export interface NewEvent {
   scheduledAt?: Date;
   expiresAt?: Date;
   createdAt: Date;
-  /** The channel address as the suppression list stores it (see suppressionAddress). */
+  /**
+   * The channel address as the suppression list stores it (see suppressionAddress); also
+   * stored as the event's `recipient`, so operators can find a recipient's events.
+   */
   suppressionAddress?: string;
   /** The generation the job belongs to (0 as accepted). */
   generation?: number;
@@ -171,6 +174,8 @@ export interface EventQuery {
   type?: string;
   status?: EventStatus;
   externalId?: string;
+  /** The channel address as `begin` stored it (suppressionAddress): exact match, indexed. */
+  recipient?: string;
   since?: Date;
   until?: Date;
   limit: number;
@@ -210,14 +215,14 @@ export class EventsRepository {
       WITH prior AS (SELECT "status" FROM "events" WHERE "id" = ${event.id}),
       upserted AS (
         INSERT INTO "events" ("id", "eventTypeId", "type", "lane", "status", "channel", "externalId", "origin",
-                              "locale", "payload", "scheduledAt", "expiresAt", "generation", "createdAt", "updatedAt")
+                              "locale", "payload", "scheduledAt", "expiresAt", "generation", "recipient", "createdAt", "updatedAt")
         VALUES (${event.id}, ${event.eventTypeId}, ${event.type}, ${event.lane}::"Lane", 'processing',
                 ${event.channel}::"Channel", ${event.externalId ?? null}, ${event.origin ?? null}, ${event.locale ?? null},
                 ${JSON.stringify(event.payload)}::jsonb, ${event.scheduledAt ?? null}, ${event.expiresAt ?? null},
-                ${generation}, ${event.createdAt}, now())
+                ${generation}, ${event.suppressionAddress ?? null}, ${event.createdAt}, now())
         ON CONFLICT ("id") DO UPDATE SET
           "status" = 'processing', "reason" = NULL, "nextAttemptAt" = NULL,
-          "channel" = EXCLUDED."channel", "updatedAt" = now()
+          "channel" = EXCLUDED."channel", "recipient" = COALESCE(EXCLUDED."recipient", "events"."recipient"), "updatedAt" = now()
         WHERE "events"."status" IN (${TAKE_FROM}) AND "events"."generation" = EXCLUDED."generation"
         RETURNING "id"
       )
@@ -412,6 +417,7 @@ export class EventsRepository {
         ...(query.type ? { type: query.type } : {}),
         ...(query.status ? { status: query.status } : {}),
         ...(query.externalId ? { externalId: query.externalId } : {}),
+        ...(query.recipient ? { recipient: query.recipient } : {}),
         ...(query.since || query.until
           ? { createdAt: { ...(query.since ? { gte: query.since } : {}), ...(query.until ? { lt: query.until } : {}) } }
           : {}),

@@ -7,6 +7,7 @@ export { Prisma, Channel, EventStatus, Lane, DeliveryStatus } from './generated/
 export type {
   PrismaClient,
   ApiKey,
+  AuditEntry,
   Delivery,
   Event,
   EventType,
@@ -59,3 +60,7 @@ export { ApiKeysRepository, API_KEY_SCOPES, hashApiKey } from './api-keys.reposi
 export type { ApiKeyRecord, ApiKeyScope } from './api-keys.repository';
 export { ProofsRepository } from './proofs.repository';
 export type { ProofRecord } from './proofs.repository';
+export { AuditLogRepository } from './audit-log.repository';
+export type { AuditActor, AuditRecord, AuditQuery, NewAuditEntry } from './audit-log.repository';
+export { EventMessagesRepository } from './event-messages.repository';
+export type { EventMessageSource } from './event-messages.repository';

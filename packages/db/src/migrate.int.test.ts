@@ -17,6 +17,7 @@ const ALL = readdirSync(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true })
 const TABLES = [
   '_prisma_migrations',
   'api_keys',
+  'audit_log',
   'deliveries',
   'event_types',
   'events',

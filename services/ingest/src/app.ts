@@ -16,6 +16,7 @@ import { templatesRoutes } from './templates/templates.routes';
 import { adminRoutes } from './admin/admin.routes';
 import { opsRoutes } from './ops/ops.routes';
 import { outboxRoutes } from './outbox/outbox.routes';
+import { consoleRoutes } from './console/console.routes';
 import { soapRoutes } from './soap';
 import { validatorCompiler } from './http/validator-compiler';
 import { registerJsonBodyParser } from './http/json-body-parser';
@@ -76,6 +77,7 @@ export async function buildApp({ ctx, logger, metrics }: AppOptions) {
   await app.register(templatesRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
   await app.register(opsRoutes, { ctx, metrics });
+  await app.register(consoleRoutes, { ctx });
   if (!ctx.config.smtpUrl) await app.register(outboxRoutes, { ctx });
   await app.register(soapRoutes, {
     intake: ctx.intake,

@@ -15,6 +15,7 @@ import {
   TemplatesRepository,
   SuppressionsRepository,
   ProofsRepository,
+  AuditLogRepository,
   type PrismaClient,
 } from '@mc/db';
 import type { ChannelProviders } from '@mc/channels';
@@ -36,6 +37,8 @@ export interface IngestContext {
   apiKeys: ApiKeysRepository;
   suppressions: SuppressionsRepository;
   proofs: ProofsRepository;
+  /** Admin changes, recorded through recordAudit (audit/audit-trail.ts). */
+  audit: AuditLogRepository;
   /** Channel providers for proofs, made on first use (most ingest replicas never send one). */
   providers(): Promise<ChannelProviders>;
   catalog: EventTypeCatalog;
@@ -115,6 +118,7 @@ export async function createIngestContext(
     apiKeys,
     suppressions: new SuppressionsRepository(prisma),
     proofs: new ProofsRepository(prisma),
+    audit: new AuditLogRepository(prisma),
     providers: () => (providers ??= loadChannels().then(({ createChannelProviders }) => createChannelProviders(config))),
     catalog,
     intake,

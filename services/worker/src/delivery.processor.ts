@@ -27,7 +27,7 @@ import {
   type Channel,
   type EventStatus,
 } from '@mc/core';
-import { isEventJob, type EventJob } from '@mc/contracts';
+import { eventRenderScope, isEventJob, type EventJob } from '@mc/contracts';
 import { suppressionAddress, type EventsRepository, type SuppressionsRepository, type AttemptEntry, type SettleOutcome } from '@mc/db';
 import type { EmailMessage, Provider, PushMessage, SendOutcome, SmsMessage } from '@mc/channels';
 import { TemplateError } from '@mc/render';
@@ -230,16 +230,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     if (suppressedReason !== undefined) return finish('ignored', `The address is suppressed (quarantine): ${suppressedReason}`);
 
     const templateVersionId = route.version.id;
-    const scope = {
-      ctx: event.ctx ?? {},
-      email: event.email,
-      mobilePhone: event.mobilePhone,
-      externalId: event.externalId,
-      origin: event.origin,
-      locale: event.locale,
-      type: event.type,
-      eventId: data.id,
-    };
+    const scope = eventRenderScope(event, data.id);
     let rendered: Awaited<ReturnType<typeof route.renderer.render>>;
     try {
       rendered = await route.renderer.render(scope as never);

@@ -9,7 +9,7 @@ import { Worker } from 'bullmq';
 import { LANES } from '@mc/core';
 import { QUEUE_NAMES } from '@mc/contracts';
 import { JOB_ATTEMPTS, loadConfigOrExit } from '@mc/config';
-import { requireMigrations } from '@mc/db';
+import { AuditLogRepository, requireMigrations } from '@mc/db';
 import { serveWorkerMetrics } from './metrics-server';
 import { createLogger, createWorkerMetrics } from '@mc/observability';
 import { createWorkerContext } from './context';
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     prefix: config.queuePrefix,
     retentionDays: config.worker.retentionDays,
     events: ctx.events,
+    audit: new AuditLogRepository(ctx.prisma),
     jobAttempts: JOB_ATTEMPTS,
     logger,
   });

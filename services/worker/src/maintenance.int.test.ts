@@ -3,7 +3,7 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { LANES, type Lane } from '@mc/core';
 import { QUEUE_NAMES, eventJobId, type EventJob } from '@mc/contracts';
-import { createTestSchema, EventTypesRepository, EventsRepository, type TestSchema } from '@mc/db';
+import { AuditLogRepository, createTestSchema, EventTypesRepository, EventsRepository, type TestSchema } from '@mc/db';
 import type { Logger } from '@mc/observability';
 import { startMaintenance, sweepStranded } from './maintenance';
 
@@ -37,15 +37,23 @@ test('the scheduled purge deletes finished events past retention, keeps pending 
   await add(1n, 40, 'sent');
   await add(2n, 40, 'pending');
   await add(3n, 5, 'sent');
+  const audit = new AuditLogRepository(db.prisma);
+  const actor = { keyId: null, name: 'MC_ADMIN_KEY' };
+  await audit.record({ actor, action: 'template.publish', target: { type: 'template', id: 'old' } });
+  await audit.record({ actor, action: 'template.publish', target: { type: 'template', id: 'recent' } });
+  await db.prisma.auditEntry.updateMany({ where: { targetId: 'old' }, data: { at: new Date(Date.now() - 40 * DAY) } });
 
   const logger = { info: () => undefined } as unknown as Logger;
-  const maintenance = await startMaintenance({ connection: redis, prefix, retentionDays: 30, events, logger, jobAttempts: 5 });
+  const maintenance = await startMaintenance({ connection: redis, prefix, retentionDays: 30, events, audit, logger, jobAttempts: 5 });
   try {
     const deadline = Date.now() + 10_000;
     while ((await events.find(1n)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await events.find(1n)).toBeUndefined();
     expect((await events.find(2n))?.status).toBe('pending');
     expect((await events.find(3n))?.status).toBe('sent');
+    // The audit log follows the same retention (purged in the same run, right after the events).
+    while ((await audit.list({ limit: 10 })).length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect((await audit.list({ limit: 10 })).map((e) => e.target.id)).toEqual(['recent']);
   } finally {
     await maintenance.close();
   }

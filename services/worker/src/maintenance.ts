@@ -2,7 +2,7 @@
  * Housekeeping on a schedule, run by the workers (a BullMQ job scheduler makes each run happen
  * once across all replicas):
  * - every hour, finished events older than the retention period are deleted (they hold
- *   personal data in their payload);
+ *   personal data in their payload), and audit entries older than it (addresses in details);
  * - every minute, the sweeper settles or re-enqueues open events whose job is gone, so no
  *   event strands in `pending`/`processing` (see sweepStranded).
  */
@@ -11,7 +11,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LANES, type Lane } from '@mc/core';
 import { DELIVER_JOB, MAINTENANCE_QUEUE, QUEUE_NAMES, eventJobId, isEventJob, type EventJob } from '@mc/contracts';
-import type { EventsRepository, StaleEvent } from '@mc/db';
+import type { AuditLogRepository, EventsRepository, StaleEvent } from '@mc/db';
 import type { Logger } from '@mc/observability';
 import { endJob, failedJobReason } from './job-endings';
 
@@ -115,6 +115,8 @@ export async function startMaintenance(options: {
   prefix: string;
   retentionDays: number;
   events: Pick<EventsRepository, 'purgeFinishedBefore'> & SweeperEvents;
+  /** The audit log, purged with the events (same retention period). */
+  audit?: Pick<AuditLogRepository, 'purgeBefore'>;
   /** BullMQ attempts of a re-enqueued event job. */
   jobAttempts: number;
   logger: Logger;
@@ -137,8 +139,9 @@ export async function startMaintenance(options: {
   const purge = async () => {
     const cutoff = new Date(now() - options.retentionDays * DAY_MS);
     const deleted = await options.events.purgeFinishedBefore(cutoff);
-    options.logger.info({ deleted, cutoff: cutoff.toISOString() }, 'retention: finished events purged');
-    return { deleted };
+    const auditDeleted = (await options.audit?.purgeBefore(cutoff)) ?? 0;
+    options.logger.info({ deleted, auditDeleted, cutoff: cutoff.toISOString() }, 'retention: finished events and audit entries purged');
+    return { deleted, auditDeleted };
   };
 
   // One sweep at a time across replicas, even when one runs longer than its period.

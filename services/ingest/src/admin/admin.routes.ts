@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { CHANNELS } from '@mc/core';
 import { API_KEY_SCOPES, type ApiKeyRecord, type SuppressionRecord } from '@mc/db';
 import type { IngestContext } from '../context';
+import { recordAudit } from '../audit/audit-trail';
 
 const ChannelSchema = Type.Union(CHANNELS.map((c) => Type.Literal(c)));
 
@@ -56,6 +57,11 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = as
     async (request, reply) => {
       const { key, record } = await ctx.apiKeys.create(request.body.name, request.body.scopes);
       ctx.keys.forgetUnknown(key); // usable at once here, even if it was tried (and cached unknown) before
+      await recordAudit(ctx, request, {
+        action: 'apiKey.create',
+        target: { type: 'apiKey', id: record.id },
+        details: { name: record.name, scopes: record.scopes, prefix: record.prefix },
+      });
       return reply.code(201).send({ ...keyView(record), key });
     },
   );
@@ -72,6 +78,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = as
     async (request, reply) => {
       await ctx.apiKeys.revoke(request.params.id);
       ctx.keys.invalidate();
+      await recordAudit(ctx, request, { action: 'apiKey.revoke', target: { type: 'apiKey', id: request.params.id } });
       return reply.code(204).send();
     },
   );
@@ -112,6 +119,11 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = as
     },
     async (request, reply) => {
       const row = await ctx.suppressions.add({ ...request.body, source: 'admin' });
+      await recordAudit(ctx, request, {
+        action: 'suppression.add',
+        target: { type: 'suppression', id: row.id },
+        details: { channel: row.channel, address: row.address, reason: row.reason },
+      });
       return reply.code(201).send(suppressionView(row));
     },
   );
@@ -121,6 +133,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = as
     { config: { auth: 'admin' }, schema: { tags: ['suppressions'], params: Type.Object({ id: Type.Integer() }) } },
     async (request, reply) => {
       await ctx.suppressions.remove(request.params.id);
+      await recordAudit(ctx, request, { action: 'suppression.remove', target: { type: 'suppression', id: request.params.id } });
       return reply.code(204).send();
     },
   );

@@ -6,6 +6,7 @@ import { EventTypeCreate, EventTypeKeyParams, EventTypeUpdate, EventTypeView } f
 import type { EventTypeRecord } from '@mc/db';
 import type { IngestContext } from '../context';
 import { schemaCompileError } from '../events/event-type-catalog';
+import { recordAudit } from '../audit/audit-trail';
 
 const view = (row: EventTypeRecord) => ({
   key: row.key,
@@ -34,6 +35,7 @@ export const eventTypesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }>
       checkCtxSchema(request.body.ctxSchema);
       const created = await ctx.eventTypes.create(request.body);
       ctx.catalog.invalidate(created.key);
+      await recordAudit(ctx, request, { action: 'eventType.create', target: { type: 'eventType', id: created.key } });
       return reply.code(201).send(view(created));
     },
   );
@@ -60,6 +62,11 @@ export const eventTypesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }>
       checkCtxSchema(request.body.ctxSchema);
       const updated = await ctx.eventTypes.update(request.params.key, request.body);
       ctx.catalog.invalidate(updated.key);
+      await recordAudit(ctx, request, {
+        action: 'eventType.update',
+        target: { type: 'eventType', id: updated.key },
+        details: { fields: Object.keys(request.body) },
+      });
       return view(updated);
     },
   );
@@ -70,6 +77,7 @@ export const eventTypesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }>
     async (request, reply) => {
       await ctx.eventTypes.delete(request.params.key);
       ctx.catalog.invalidate(request.params.key);
+      await recordAudit(ctx, request, { action: 'eventType.delete', target: { type: 'eventType', id: request.params.key } });
       return reply.code(204).send();
     },
   );

@@ -18,6 +18,8 @@ import {
   type EventJob,
 } from '@mc/contracts';
 import type { IngestContext } from '../context';
+import { recordAudit } from '../audit/audit-trail';
+import { recipientAddress } from './recipient-address';
 import { eventView, queuedEventView, queueState } from './event-views';
 import { ProblemError } from '../http/problems';
 import { validatorCompiler } from '../http/validator-compiler';
@@ -166,6 +168,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
         type: q.type,
         status: q.status,
         externalId: q.externalId,
+        recipient: q.recipient === undefined ? undefined : recipientAddress(q.recipient),
         since: q.since ? new Date(q.since) : undefined,
         until: q.until ? new Date(q.until) : undefined,
         before,
@@ -227,6 +230,11 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
         await ctx.events.undoRedrive(event).catch(() => undefined);
         throw new DomainError('unavailable', 'The event queue is unreachable; the event was not re-driven.');
       }
+      await recordAudit(ctx, request, {
+        action: 'event.redrive',
+        target: { type: 'event', id: job.id },
+        details: { generation: event.generation, priorStatus: event.priorStatus },
+      });
       return reply.code(202).send({ id: job.id, status: 'pending' as const });
     },
   );

@@ -5,7 +5,7 @@ import { createKeyStore, keyFromHeader } from './auth';
 const hex = (key: string) => createHash('sha256').update(key).digest('hex');
 
 /** A key table in memory that counts lookups and can be made to fail like a dropped database. */
-function table(rows: Record<string, { id: number; scopes: string[] }> = {}) {
+function table(rows: Record<string, { id: number; scopes: string[]; name?: string }> = {}) {
   const state = { lookups: 0, down: false };
   return {
     state,
@@ -80,8 +80,9 @@ describe('createKeyStore', () => {
   it('accepts the bootstrap keys without a lookup', async () => {
     const db = table();
     const keys = createKeyStore({ adminKey: 'admin-key-0123456789', ingestKey: 'ingest-key-0123456789', findActiveByHash: db.findActiveByHash });
-    expect(await keys.verify('admin-key-0123456789')).toEqual({ id: 'env:admin', scopes: ['admin'] });
-    expect(await keys.verify('ingest-key-0123456789')).toEqual({ id: 'env:ingest', scopes: ['events:write'] });
+    // Named after their variables: the audit log's actor for changes made with them.
+    expect(await keys.verify('admin-key-0123456789')).toEqual({ id: 'env:admin', scopes: ['admin'], name: 'MC_ADMIN_KEY' });
+    expect(await keys.verify('ingest-key-0123456789')).toEqual({ id: 'env:ingest', scopes: ['events:write'], name: 'MC_INGEST_KEY' });
     expect(db.state.lookups).toBe(0);
   });
 });

@@ -19,6 +19,8 @@ export interface Principal {
   /** Stable id for idempotency scoping and logs: `env:admin`, `key:12`, `soap-operator:mc`. */
   id: string;
   scopes: readonly string[];
+  /** Who it is, for the audit log: the stored key's name, or the bootstrap key's variable. */
+  name?: string;
 }
 
 declare module 'fastify' {
@@ -92,7 +94,7 @@ class ExpiringCache<V> {
 export function createKeyStore(options: {
   adminKey?: string;
   ingestKey?: string;
-  findActiveByHash(hash: string): Promise<{ id: number; scopes: string[] } | undefined>;
+  findActiveByHash(hash: string): Promise<{ id: number; scopes: string[]; name?: string } | undefined>;
   /** Records that a stored key was used (called at most once per key per cache period). */
   touch?(id: number): Promise<void>;
   /** How long a known key is served from memory. @defaultValue 10000 */
@@ -105,9 +107,9 @@ export function createKeyStore(options: {
   onError?: (error: unknown) => void;
 }): KeyStore {
   const bootstrap: { hash: Buffer; principal: Principal }[] = [];
-  if (options.adminKey) bootstrap.push({ hash: sha256(options.adminKey), principal: { id: 'env:admin', scopes: ['admin'] } });
+  if (options.adminKey) bootstrap.push({ hash: sha256(options.adminKey), principal: { id: 'env:admin', scopes: ['admin'], name: 'MC_ADMIN_KEY' } });
   if (options.ingestKey) {
-    bootstrap.push({ hash: sha256(options.ingestKey), principal: { id: 'env:ingest', scopes: ['events:write'] } });
+    bootstrap.push({ hash: sha256(options.ingestKey), principal: { id: 'env:ingest', scopes: ['events:write'], name: 'MC_INGEST_KEY' } });
   }
   const size = options.cacheSize ?? 10_000;
   // Two caches, so a flood of random unknown keys cannot push the known ones out.
@@ -123,7 +125,7 @@ export function createKeyStore(options: {
       const hit = known.get(hex, now);
       if (hit) return hit.value;
       if (unknown.get(hex, now)) return undefined;
-      let row: { id: number; scopes: string[] } | undefined;
+      let row: { id: number; scopes: string[]; name?: string } | undefined;
       try {
         row = await options.findActiveByHash(hex);
       } catch (error) {
@@ -134,7 +136,7 @@ export function createKeyStore(options: {
         unknown.set(hex, true, now);
         return undefined;
       }
-      const principal = { id: `key:${row.id}`, scopes: row.scopes };
+      const principal: Principal = { id: `key:${row.id}`, scopes: row.scopes, ...(row.name !== undefined ? { name: row.name } : {}) };
       void options.touch?.(row.id).catch(() => undefined); // lastUsedAt is informational
       known.set(hex, principal, now);
       return principal;

@@ -22,6 +22,7 @@ import { loadRender } from '../lazy-modules';
 import { unprocessable } from '@mc/core';
 import type { TemplateRecord } from '@mc/db';
 import { sendProof } from './proofs';
+import { recordAudit } from '../audit/audit-trail';
 import type { IngestContext } from '../context';
 import { checkContent, templateView, versionView, withTemplateErrors } from './template-views';
 
@@ -72,6 +73,11 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
         ...body,
         locale: body.locale === undefined ? undefined : normalizeLocale(body.locale),
       });
+      await recordAudit(ctx, request, {
+        action: 'template.create',
+        target: { type: 'template', id: created.id },
+        details: { name: created.name, eventType: created.eventType, channel: created.channel, locale: created.locale },
+      });
       return reply.code(201).send(templateView(created));
     },
   );
@@ -107,6 +113,11 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
         ...body,
         locale: body.locale === undefined || body.locale === '' ? body.locale : normalizeLocale(body.locale),
       });
+      await recordAudit(ctx, request, {
+        action: 'template.update',
+        target: { type: 'template', id: updated.id },
+        details: { fields: Object.keys(body) },
+      });
       return templateView(updated);
     },
   );
@@ -116,6 +127,7 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
     { config: { auth: 'admin' }, schema: { tags, params: TemplateIdParams } },
     async (request, reply) => {
       await ctx.templates.delete(request.params.id);
+      await recordAudit(ctx, request, { action: 'template.delete', target: { type: 'template', id: request.params.id } });
       return reply.code(204).send();
     },
   );
@@ -166,6 +178,11 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
         loadRender().then((render) => render.previewTemplate(template.channel, template.content as never, scopeFor(template, data))),
       );
       const results = await Promise.all(to.map((address) => sendProof(ctx, template, rendered as never, address)));
+      await recordAudit(ctx, request, {
+        action: 'template.proof',
+        target: { type: 'template', id: template.id },
+        details: { to, sent: results.filter((r) => r.status === 'sent').length, failed: results.filter((r) => r.status === 'failed').length },
+      });
       return { templateId: template.id, results };
     },
   );
@@ -190,6 +207,11 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
         warnings,
       });
       await announce(template.eventTypeId);
+      await recordAudit(ctx, request, {
+        action: 'template.publish',
+        target: { type: 'template', id: template.id },
+        details: { version: version.version },
+      });
       const after = await ctx.templates.get(template.id);
       return reply.code(201).send({
         templateId: template.id,
@@ -210,6 +232,11 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
       const version = await ctx.templates.republish(request.params.id, request.params.n);
       const after = await ctx.templates.get(request.params.id);
       await announce(after.eventTypeId);
+      await recordAudit(ctx, request, {
+        action: 'template.rollback',
+        target: { type: 'template', id: after.id },
+        details: { version: version.version },
+      });
       return reply.code(201).send({
         templateId: after.id,
         version: version.version,
@@ -273,6 +300,7 @@ export const templatesRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> 
             ? await ctx.templates.unpublish(id)
             : await ctx.templates.setPaused(id, action === 'pause');
         await announce(updated.eventTypeId);
+        await recordAudit(ctx, request, { action: `template.${action}`, target: { type: 'template', id: updated.id } });
         return templateView(updated);
       },
     );
