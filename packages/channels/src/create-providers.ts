@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { EmailMessage, Provider, PushMessage, SmsMessage } from './provider';
 import { createSmtpProvider } from './smtp.provider';
+import type { SenderSettings } from './mail-options';
 import { createOutboxProvider } from './outbox.provider';
 import { createSnsSmsProvider, type SnsSmsProviderOptions } from './sns-sms.provider';
 import { createSnsPushProvider, type SnsPushProviderOptions } from './sns-push.provider';
@@ -43,6 +44,8 @@ export interface EmailProviderOptions {
   outboxDir?: string;
   /** SMTP connection and greeting timeouts (SEND_TIMEOUT_MS). @defaultValue 10 000 */
   sendTimeoutMs?: number;
+  /** VERP envelope and DKIM signing for every email provider. */
+  sender?: SenderSettings;
   gate?: GateOptions;
 }
 
@@ -65,11 +68,12 @@ export interface PushProviderOptions {
 export function createEmailProvider(options: EmailProviderOptions): Provider<EmailMessage> {
   if (!options.smtpUrl) {
     if (!options.outboxDir) throw new Error('email needs an SMTP URL or an outbox directory');
-    return gated(createOutboxProvider({ dir: options.outboxDir }), options.gate);
+    return gated(createOutboxProvider({ dir: options.outboxDir, ...(options.sender ? { sender: options.sender } : {}) }), options.gate);
   }
   const smtp = (url: string) =>
     createSmtpProvider({
       url,
+      ...(options.sender ? { sender: options.sender } : {}),
       ...(options.sendTimeoutMs !== undefined ? { connectionTimeoutMs: options.sendTimeoutMs, greetingTimeoutMs: options.sendTimeoutMs } : {}),
     });
   const relay = { isProviderFault: smtpRelayFault };

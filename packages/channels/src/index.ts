@@ -18,6 +18,8 @@ export type {
 export { isRetryable } from './provider';
 export { createSmtpProvider } from './smtp.provider';
 export type { SmtpProviderOptions } from './smtp.provider';
+export { EVENT_HEADER, mailOptions } from './mail-options';
+export type { SenderSettings } from './mail-options';
 export { createOutboxProvider, listOutbox } from './outbox.provider';
 export type { OutboxEntry, OutboxProviderOptions } from './outbox.provider';
 export type { SnsClientOptions } from './sns-client';

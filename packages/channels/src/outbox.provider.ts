@@ -9,13 +9,15 @@ import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import type { EmailMessage, Provider, SendOutcome } from './provider';
 import { errorText } from './error-text';
-import { mailOptions } from './mail-options';
+import { mailOptions, type SenderSettings } from './mail-options';
 
 export interface OutboxProviderOptions {
   /** Directory the `.eml` files go to; created on first send if missing. */
   dir: string;
   /** @defaultValue `outbox` */
   name?: string;
+  /** VERP envelope and DKIM signing, as SMTP would apply them. @defaultValue none */
+  sender?: SenderSettings;
 }
 
 export interface OutboxEntry {
@@ -35,7 +37,7 @@ export function createOutboxProvider(options: OutboxProviderOptions): Provider<E
     name,
     channel: 'email',
     async send(message: EmailMessage): Promise<SendOutcome> {
-      const mail = mailOptions(message);
+      const mail = mailOptions(message, options.sender);
       if (!mail.ok) return { kind: 'permanent', provider: name, error: mail.error };
       try {
         const info = await transport.sendMail(mail.options);

@@ -38,6 +38,12 @@ export interface EmailMessage {
   html: string;
   text: string;
   headers?: Record<string, string>;
+  /**
+   * The event this message delivers: it becomes the VERP envelope sender (when a bounce domain
+   * is configured), part of the Message-ID and the `X-MessageCenter-Event` header. Absent for
+   * proofs, which no bounce should act on.
+   */
+  eventId?: string;
 }
 
 export interface SmsMessage {

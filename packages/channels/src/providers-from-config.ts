@@ -46,6 +46,10 @@ export function createChannelProviders(config: Readonly<Config>, redis?: Redis, 
     secondarySmtpUrl: config.smtpSecondaryUrl,
     outboxDir: config.outboxDir,
     sendTimeoutMs: config.sendTimeoutMs,
+    sender: {
+      ...(config.feedback.bounce ? { verp: config.feedback.bounce } : {}),
+      ...(config.dkim ? { dkim: config.dkim } : {}),
+    },
     gate: gate(config.rates.email),
   });
   const sms = createSmsProvider({

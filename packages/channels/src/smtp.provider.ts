@@ -6,7 +6,7 @@
 import { createTransport } from 'nodemailer';
 import type { EmailMessage, Provider, SendOutcome } from './provider';
 import { classifySmtpError, type SmtpErrorLike } from './classify-smtp-error';
-import { mailOptions } from './mail-options';
+import { mailOptions, type SenderSettings } from './mail-options';
 
 export interface SmtpProviderOptions {
   /** Connection URL, e.g. `smtp://127.0.0.1:2525` or `smtps://user:pass@host:465`. */
@@ -29,6 +29,8 @@ export interface SmtpProviderOptions {
    * @defaultValue 30 000
    */
   socketTimeoutMs?: number;
+  /** VERP envelope and DKIM signing (BOUNCE_DOMAIN, VERP_SECRET, DKIM_*). @defaultValue none */
+  sender?: SenderSettings;
 }
 
 export function createSmtpProvider(options: SmtpProviderOptions): Provider<EmailMessage> {
@@ -52,7 +54,7 @@ export function createSmtpProvider(options: SmtpProviderOptions): Provider<Email
     channel: 'email',
     async send(message: EmailMessage): Promise<SendOutcome> {
       if (closed) throw new Error(`${name}: send() after close()`);
-      const mail = mailOptions(message);
+      const mail = mailOptions(message, options.sender);
       if (!mail.ok) return { kind: 'permanent', provider: name, error: mail.error };
       const transaction = { recipients: mail.recipients };
       try {

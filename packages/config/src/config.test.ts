@@ -154,3 +154,53 @@ describe('loadConfig: circuit breaker and send timeouts', () => {
     expect(() => loadConfig(env)).toThrow(expect.objectContaining({ variable }));
   });
 });
+
+describe('loadConfig: bounces, complaints and DKIM', () => {
+  const { generateKeyPairSync } = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+  const rsaKey = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const secret = 'verp-secret-0123456789';
+
+  it('is off by default', () => {
+    const config = loadConfig({});
+    expect(config.feedback).toEqual({ snsTopicArns: [] });
+    expect(config.dkim).toBeUndefined();
+  });
+
+  it('reads the bounce domain, its secret, the SNS topics and the listener port', () => {
+    const config = loadConfig({
+      BOUNCE_DOMAIN: 'Bounce.Shop.example',
+      VERP_SECRET: secret,
+      FEEDBACK_SMTP_PORT: '2526',
+      FEEDBACK_SNS_TOPIC_ARNS: 'arn:aws:sns:eu-west-1:123456789012:ses-feedback, arn:aws:sns:us-east-1:123456789012:other',
+    });
+    expect(config.feedback).toEqual({
+      bounce: { domain: 'bounce.shop.example', secret },
+      smtpPort: 2526,
+      snsTopicArns: ['arn:aws:sns:eu-west-1:123456789012:ses-feedback', 'arn:aws:sns:us-east-1:123456789012:other'],
+    });
+  });
+
+  it.each([
+    [{ BOUNCE_DOMAIN: 'bounce.shop.example' }, 'VERP_SECRET'],
+    [{ VERP_SECRET: secret }, 'VERP_SECRET'],
+    [{ BOUNCE_DOMAIN: 'bounce.shop.example', VERP_SECRET: 'short' }, 'VERP_SECRET'],
+    [{ BOUNCE_DOMAIN: 'not a domain', VERP_SECRET: secret }, 'BOUNCE_DOMAIN'],
+    [{ FEEDBACK_SMTP_PORT: '2526' }, 'FEEDBACK_SMTP_PORT'],
+    [{ FEEDBACK_SNS_TOPIC_ARNS: 'arn:aws:sqs:eu-west-1:123456789012:queue' }, 'FEEDBACK_SNS_TOPIC_ARNS'],
+    [{ DKIM_DOMAIN: 'shop.example' }, 'DKIM_SELECTOR'],
+    [{ DKIM_DOMAIN: 'shop.example', DKIM_SELECTOR: 'mc1', DKIM_PRIVATE_KEY: 'not a key' }, 'DKIM_PRIVATE_KEY'],
+    [{ DKIM_DOMAIN: 'shop.example', DKIM_SELECTOR: 'bad selector', DKIM_PRIVATE_KEY: rsaKey }, 'DKIM_SELECTOR'],
+  ])('refuses %p naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(expect.objectContaining({ variable }) as Error);
+  });
+
+  it('takes a DKIM key with real or escaped newlines', () => {
+    for (const key of [rsaKey, rsaKey.replace(/\n/g, '\\n')]) {
+      expect(loadConfig({ DKIM_DOMAIN: 'Shop.example', DKIM_SELECTOR: 'mc1', DKIM_PRIVATE_KEY: key }).dkim).toEqual({
+        domainName: 'shop.example',
+        keySelector: 'mc1',
+        privateKey: rsaKey.trim(),
+      });
+    }
+  });
+});

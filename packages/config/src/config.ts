@@ -3,6 +3,7 @@
  * start-up and returns a frozen object; a bad value stops the process with a message naming
  * the variable, rather than failing later on the hot path.
  */
+import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { allowPrivateEntryProblem, mailboxProblem, pushHostEntryProblem, type OutboundPolicy } from '@mc/core';
@@ -57,6 +58,21 @@ export interface Config {
    */
   sendTimeoutMs: number;
   vapid?: { publicKey: string; privateKey: string; subject: string };
+  /**
+   * Bounces and complaints. `bounce` (BOUNCE_DOMAIN + VERP_SECRET): each message's envelope
+   * sender is a per-event VERP address at that domain; unset → the envelope sender stays the
+   * From address and mailed bounces cannot be matched (the mail intake answers 422).
+   * `snsTopicArns` (FEEDBACK_SNS_TOPIC_ARNS): the SES feedback topics whose signed notifications
+   * are accepted; empty → none. `smtpPort` (FEEDBACK_SMTP_PORT): the ingest also listens for
+   * bounce mail to BOUNCE_DOMAIN on this port (on HOST); unset → no listener.
+   */
+  feedback: {
+    bounce?: { domain: string; secret: string };
+    snsTopicArns: readonly string[];
+    smtpPort?: number;
+  };
+  /** DKIM signing of outgoing mail (DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY: all or none). */
+  dkim?: { domainName: string; keySelector: string; privateKey: string };
   worker: {
     /** Jobs a worker process runs at once on the real-time lane. @defaultValue 20 */
     realtimeConcurrency: number;
@@ -263,6 +279,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ...(pushEndpointHosts ? { pushEndpointHosts } : {}),
   };
 
+  const feedback = readFeedback(read, optionalInt);
+  const dkim = readDkim(read);
+
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
     host,
@@ -289,6 +308,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       vapidPublic && vapidPrivate
         ? { publicKey: vapidPublic, privateKey: vapidPrivate, subject: read('VAPID_SUBJECT') ?? 'mailto:ops@localhost' }
         : undefined,
+    feedback,
+    ...(dkim ? { dkim } : {}),
     rates: {
       email: optionalInt('EMAIL_RATE_PER_SECOND', 1, 100_000),
       sms: optionalInt('SMS_RATE_PER_SECOND', 1, 100_000),
@@ -319,6 +340,56 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     },
   };
   return deepFreeze(config);
+}
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+
+function readFeedback(
+  read: (name: string) => string | undefined,
+  optionalInt: (name: string, min: number, max: number) => number | undefined,
+): Config['feedback'] {
+  const domain = read('BOUNCE_DOMAIN')?.toLowerCase();
+  const secret = read('VERP_SECRET');
+  if (domain !== undefined && !DOMAIN.test(domain)) throw new ConfigError('BOUNCE_DOMAIN', `expected a domain name, got "${domain}"`);
+  if (domain !== undefined && secret === undefined) throw new ConfigError('VERP_SECRET', 'is required with BOUNCE_DOMAIN (it signs the VERP addresses)');
+  if (secret !== undefined && domain === undefined) throw new ConfigError('VERP_SECRET', 'is set without BOUNCE_DOMAIN; set both or neither');
+  if (secret !== undefined && secret.length < 16) throw new ConfigError('VERP_SECRET', 'must be at least 16 characters');
+  const smtpPort = optionalInt('FEEDBACK_SMTP_PORT', 0, 65535);
+  if (smtpPort !== undefined && domain === undefined) {
+    throw new ConfigError('FEEDBACK_SMTP_PORT', 'needs BOUNCE_DOMAIN: the listener accepts mail for that domain only');
+  }
+  const snsTopicArns = (read('FEEDBACK_SNS_TOPIC_ARNS') ?? '').split(',').map((arn) => arn.trim()).filter(Boolean);
+  for (const arn of snsTopicArns) {
+    if (!SNS_TOPIC_ARN.test(arn)) throw new ConfigError('FEEDBACK_SNS_TOPIC_ARNS', `"${arn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`);
+  }
+  return {
+    ...(domain !== undefined && secret !== undefined ? { bounce: { domain, secret } } : {}),
+    snsTopicArns,
+    ...(smtpPort !== undefined ? { smtpPort } : {}),
+  };
+}
+
+function readDkim(read: (name: string) => string | undefined): Config['dkim'] {
+  const names = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const;
+  const [domainName, keySelector, rawKey] = names.map((name) => read(name));
+  const missing = names.filter((name) => read(name) === undefined);
+  if (missing.length === 3) return undefined;
+  if (missing.length > 0) throw new ConfigError(missing[0]!, `set all of ${names.join(', ')} or none`);
+  if (!DOMAIN.test(domainName!)) throw new ConfigError('DKIM_DOMAIN', `expected a domain name, got "${domainName}"`);
+  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]{0,62})$/.test(keySelector!)) throw new ConfigError('DKIM_SELECTOR', `expected a DNS label, got "${keySelector}"`);
+  // Env files often carry a PEM on one line with literal \n.
+  const privateKey = rawKey!.replace(/\\n/g, '\n').trim();
+  try {
+    const key = createPrivateKey(privateKey);
+    if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ed25519') {
+      throw new ConfigError('DKIM_PRIVATE_KEY', `DKIM signs with RSA or Ed25519 keys, not ${key.asymmetricKeyType}`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError('DKIM_PRIVATE_KEY', 'is not a PEM private key');
+  }
+  return { domainName: domainName!.toLowerCase(), keySelector: keySelector!, privateKey };
 }
 
 // proxy-addr's names for address ranges, accepted by Fastify's trustProxy list.

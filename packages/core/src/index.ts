@@ -42,3 +42,5 @@ export {
   webPushSubscriptionProblems,
   snsEndpointArnProblem,
 } from './addresses';
+export { verpAddress, verpMac, verifyVerpAddress } from './verp';
+export type { VerpSettings, VerpVerdict } from './verp';

@@ -4,7 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { notFound } from '@mc/core';
 import type { PrismaClient, ApiKey } from './generated/prisma/client';
 
-export const API_KEY_SCOPES = ['admin', 'events:write'] as const;
+/** `feedback`: may post bounce and complaint reports (POST /v1/feedback/email), nothing else. */
+export const API_KEY_SCOPES = ['admin', 'events:write', 'feedback'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export interface ApiKeyRecord {

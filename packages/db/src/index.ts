@@ -55,6 +55,8 @@ export type {
   EventQuery,
 } from './events.repository';
 export { SuppressionsRepository, suppressionAddress } from './suppressions.repository';
+export { FeedbackRepository } from './feedback.repository';
+export type { FeedbackEntry, FeedbackTarget } from './feedback.repository';
 export type { SuppressionRecord } from './suppressions.repository';
 export { ApiKeysRepository, API_KEY_SCOPES, hashApiKey } from './api-keys.repository';
 export type { ApiKeyRecord, ApiKeyScope } from './api-keys.repository';

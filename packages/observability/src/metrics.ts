@@ -6,6 +6,10 @@ export interface IngestMetrics {
   registry: Registry;
   eventsAccepted: Counter<'lane'>;
   eventsRejected: Counter<'reason'>;
+  /** Events moved to `bounced` or `complained` by feedback (the worker counts the other endings). */
+  eventsFinished: Counter<'status'>;
+  /** Bounce and complaint reports received, by source (ses, mail, smtp), effect and outcome. */
+  feedbackReports: Counter<'source' | 'effect' | 'outcome'>;
 }
 
 export interface WorkerMetrics {
@@ -34,6 +38,19 @@ export function createIngestMetrics(): IngestMetrics {
       name: 'mc_events_rejected_total',
       help: 'Events refused at ingestion, by reason.',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    // Same name as the worker's: summed over services it counts every ending by status.
+    eventsFinished: new Counter({
+      name: 'mc_events_finished_total',
+      help: 'Events that reached a terminal status, by status.',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    feedbackReports: new Counter({
+      name: 'mc_feedback_reports_total',
+      help: 'Bounce and complaint reports received, by source, effect (bounced, complained, delayed, none) and outcome (applied, unchanged, ignored, refused).',
+      labelNames: ['source', 'effect', 'outcome'],
       registers: [registry],
     }),
   };

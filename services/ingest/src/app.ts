@@ -2,6 +2,7 @@
  * Builds the ingest service as a Fastify app without listening, so tests can `inject()`
  * requests. server.ts owns the process: config, logger, listen, graceful shutdown.
  */
+import type { Agent } from 'node:https';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -18,6 +19,8 @@ import { opsRoutes } from './ops/ops.routes';
 import { outboxRoutes } from './outbox/outbox.routes';
 import { consoleRoutes } from './console/console.routes';
 import { soapRoutes } from './soap';
+import { feedbackRoutes } from './feedback/feedback.routes';
+import { feedbackIntakeFor } from './feedback/feedback-intake';
 import { validatorCompiler } from './http/validator-compiler';
 import { registerJsonBodyParser } from './http/json-body-parser';
 import { answerClientError } from './http/client-error';
@@ -26,9 +29,11 @@ export interface AppOptions {
   ctx: IngestContext;
   logger: Logger;
   metrics: IngestMetrics;
+  /** Carries SNS certificate and SubscribeURL downloads; tests pass one reaching a local server. */
+  snsAgent?: Agent;
 }
 
-export async function buildApp({ ctx, logger, metrics }: AppOptions) {
+export async function buildApp({ ctx, logger, metrics, snsAgent }: AppOptions) {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: ctx.config.ingest.bodyLimitBytes,
@@ -79,6 +84,11 @@ export async function buildApp({ ctx, logger, metrics }: AppOptions) {
   await app.register(opsRoutes, { ctx, metrics });
   await app.register(consoleRoutes, { ctx });
   if (!ctx.config.smtpUrl) await app.register(outboxRoutes, { ctx });
+  await app.register(feedbackRoutes, {
+    intake: feedbackIntakeFor(ctx, logger, metrics),
+    snsTopicArns: ctx.config.feedback.snsTopicArns,
+    ...(snsAgent ? { snsAgent } : {}),
+  });
   await app.register(soapRoutes, {
     intake: ctx.intake,
     verifyApiKey: (key: string) => ctx.keys.verify(key),

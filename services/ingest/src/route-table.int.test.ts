@@ -29,6 +29,7 @@ const PUBLIC = [
   'POST /nl/jsp/soaprouter.jsp', // the SOAP router checks its own credentials (sessiontoken)
   'GET /outbox', // the dev outbox viewer: open while bound to loopback only
   'GET /outbox/{file}',
+  'POST /v1/feedback/sns', // SES feedback through SNS: the SNS signature is the credential
 ];
 /** Needs events:write (admin passes everywhere); everything else needs admin. */
 const EVENTS_WRITE = ['POST /v1/events', 'GET /v1/events', 'POST /v1/events/batch', 'GET /v1/events/{id}'];

@@ -7,6 +7,8 @@ import { createLogger, createIngestMetrics } from '@mc/observability';
 import { requireMigrations } from '@mc/db';
 import { createIngestContext } from './context';
 import { buildApp } from './app';
+import { feedbackIntakeFor } from './feedback/feedback-intake';
+import { startFeedbackSmtpServer, type FeedbackSmtpServer } from './feedback/feedback-smtp.server';
 
 /** How long requests in flight may take to finish after SIGTERM. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
   const ctx = await createIngestContext(config, logger, metrics);
   const app = await buildApp({ ctx, logger, metrics });
 
+  let bounceListener: FeedbackSmtpServer | undefined;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -29,7 +32,7 @@ async function main(): Promise<void> {
     // connection as soon as it is idle, and all of them after the grace period.
     const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
     const deadline = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    await app.close();
+    await Promise.all([app.close(), bounceListener?.close()]);
     clearInterval(sweep);
     clearTimeout(deadline);
     await ctx.close();
@@ -39,6 +42,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
+  // The bounce mail listener, for an MX of BOUNCE_DOMAIN to point at (config requires the domain with the port).
+  if (config.feedback.smtpPort !== undefined && config.feedback.bounce) {
+    bounceListener = await startFeedbackSmtpServer({
+      port: config.feedback.smtpPort,
+      host: config.host,
+      verp: config.feedback.bounce,
+      intake: feedbackIntakeFor(ctx, logger, metrics),
+      logger,
+    });
+    logger.info({ port: bounceListener.port, domain: config.feedback.bounce.domain }, 'bounce mail listener started');
+  }
   if (!config.adminKey && !config.ingestKey) {
     logger.warn('no MC_ADMIN_KEY or MC_INGEST_KEY set: only keys stored in the database are accepted');
   }

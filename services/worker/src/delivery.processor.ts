@@ -246,7 +246,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     }
 
     const started = process.hrtime.bigint();
-    const outcome = await sendRendered(target, rendered as never, provider as never, deps.mailFrom);
+    const outcome = await sendRendered(target, rendered as never, provider as never, deps.mailFrom, data.id);
     deps.metrics?.sendSeconds.observe({ channel: target.channel }, Number(process.hrtime.bigint() - started) / 1e9);
     deps.metrics?.deliveries.inc({ channel: target.channel, provider: outcome.provider, outcome: outcome.kind });
 
@@ -375,6 +375,7 @@ async function sendRendered(
   rendered: RenderedEmail | RenderedSms | RenderedPush,
   provider: Provider<EmailMessage> | Provider<SmsMessage> | Provider<PushMessage>,
   mailFrom: string,
+  eventId: string,
 ): Promise<SendOutcome> {
   switch (target.channel) {
     case 'email': {
@@ -386,6 +387,7 @@ async function sendRendered(
         subject: email.subject,
         html: email.html,
         text: email.text,
+        eventId,
       });
     }
     case 'sms':
