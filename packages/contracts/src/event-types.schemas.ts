@@ -7,7 +7,8 @@ export const EventTypeCreate = Type.Object(
     key: Type.String({ pattern: EVENT_TYPE_KEY_PATTERN }),
     label: Type.String({ minLength: 1, maxLength: 200 }),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
-    enabled: Type.Optional(Type.Boolean({ default: true })),
+    // No schema default: it would be filled into a PATCH too and re-enable a disabled type.
+    enabled: Type.Optional(Type.Boolean({ description: 'Default true when creating.' })),
     ctxSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema for ctx.' })),
     maxAgeSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
   },

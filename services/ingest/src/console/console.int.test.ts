@@ -352,3 +352,11 @@ test('the new routes are in the OpenAPI document with their response schemas', a
   expect(document.paths['/v1/queues'].get.responses['200'].content['application/json'].schema.properties).toHaveProperty('lanes');
   expect(document.paths['/v1/events'].get.parameters.map((p: any) => p.name)).toContain('recipient');
 });
+
+test('PATCH of an event type changes only the fields sent: a disabled type stays disabled', async () => {
+  expect((await call('POST', '/v1/event-types', { key: 'SLEEPY', label: 'Sleepy', enabled: false })).status).toBe(201);
+  const patched = await call('PATCH', '/v1/event-types/SLEEPY', { label: 'Still sleepy' });
+  expect(patched.status).toBe(200);
+  expect(patched.body).toMatchObject({ label: 'Still sleepy', enabled: false });
+  expect((await call('POST', '/v1/event-types', { key: 'AWAKE', label: 'Awake' })).body).toMatchObject({ enabled: true });
+});
