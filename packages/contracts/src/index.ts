@@ -18,8 +18,12 @@ export {
   eventJobId,
   TEMPLATE_CHANGES_CHANNEL,
   isEventJob,
+  WEBHOOKS_QUEUE,
+  WEBHOOK_JOB,
+  webhookJobId,
+  isWebhookJob,
 } from './queues';
-export type { EventJob, EventJobV1, JobSentRecord } from './queues';
+export type { EventJob, EventJobV1, JobSentRecord, WebhookJob, WebhookJobV1 } from './queues';
 export { Problem, FieldErrorSchema, problemType } from './problem';
 export { EventTypeCreate, EventTypeUpdate, EventTypeView, EventTypeKeyParams } from './event-types.schemas';
 export {

@@ -42,3 +42,5 @@ export {
   webPushSubscriptionProblems,
   snsEndpointArnProblem,
 } from './addresses';
+export { createSecretBox, parseSecretsKey, SecretBoxError } from './secret-box';
+export type { SecretBox } from './secret-box';

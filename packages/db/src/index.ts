@@ -15,6 +15,8 @@ export type {
   Suppression,
   Template,
   TemplateVersion,
+  WebhookEndpoint,
+  WebhookMessage,
 } from './generated/prisma/client';
 
 // Connection and migrations
@@ -52,7 +54,19 @@ export type {
   RedrivenEvent,
   NewEvent,
   EventQuery,
+  EventsRepositoryOptions,
+  WebhookMessagesHook,
 } from './events.repository';
+export { WEBHOOK_EVENT_STATUSES } from './events.repository';
+export { WebhooksRepository } from './webhooks.repository';
+export type {
+  WebhookEndpointRecord,
+  WebhookMessageRecord,
+  WebhookMessageState,
+  NewWebhookEndpoint,
+  WebhookEndpointChanges,
+  WebhookAttemptResult,
+} from './webhooks.repository';
 export { SuppressionsRepository, suppressionAddress } from './suppressions.repository';
 export type { SuppressionRecord } from './suppressions.repository';
 export { ApiKeysRepository, API_KEY_SCOPES, hashApiKey } from './api-keys.repository';
