@@ -21,6 +21,7 @@ export {
   WEBHOOKS_QUEUE,
   WEBHOOK_JOB,
   webhookJobId,
+  webhookJob,
   isWebhookJob,
 } from './queues';
 export type { EventJob, EventJobV1, JobSentRecord, WebhookJob, WebhookJobV1 } from './queues';
