@@ -185,11 +185,14 @@ export class WebhooksRepository {
     return row ? toMessage(row) : undefined;
   }
 
-  /** Puts a message back to pending as replay n+1; returns it, or undefined when unknown. */
+  /**
+   * Puts an ended message back to pending as replay n+1; returns it, or undefined when unknown
+   * or still pending (one delivery of a message at a time).
+   */
   async replay(endpointId: number, id: bigint): Promise<WebhookMessageRecord | undefined> {
     const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
       UPDATE "webhook_messages" SET "status" = 'pending', "replays" = "replays" + 1, "nextAttemptAt" = NULL, "updatedAt" = now()
-      WHERE "id" = ${id} AND "endpointId" = ${endpointId} RETURNING "id"`;
+      WHERE "id" = ${id} AND "endpointId" = ${endpointId} AND "status" <> 'pending' RETURNING "id"`;
     return rows.length === 0 ? undefined : this.findMessage(id);
   }
 

@@ -17,6 +17,7 @@ import { adminRoutes } from './admin/admin.routes';
 import { opsRoutes } from './ops/ops.routes';
 import { outboxRoutes } from './outbox/outbox.routes';
 import { soapRoutes } from './soap';
+import { webhookEndpointsRoutes } from './webhooks/webhook-endpoints.routes';
 import { validatorCompiler } from './http/validator-compiler';
 import { registerJsonBodyParser } from './http/json-body-parser';
 import { answerClientError } from './http/client-error';
@@ -75,6 +76,7 @@ export async function buildApp({ ctx, logger, metrics }: AppOptions) {
   await app.register(eventTypesRoutes, { ctx });
   await app.register(templatesRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
+  await app.register(webhookEndpointsRoutes, { ctx });
   await app.register(opsRoutes, { ctx, metrics });
   if (!ctx.config.smtpUrl) await app.register(outboxRoutes, { ctx });
   await app.register(soapRoutes, {
