@@ -13,7 +13,7 @@
  *   particular; receivers order by `data.time` (and dedupe on `webhook-id`).
  */
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { SecretBox } from '@mc/core';
+import { SecretBoxError, type SecretBox } from '@mc/core';
 import { isWebhookJob } from '@mc/contracts';
 import type { WebhooksRepository } from '@mc/db';
 import type { Logger } from '@mc/observability';
@@ -76,9 +76,18 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       return 'failed';
     }
     const at = new Date(now());
-    const secrets = [deps.secretBox.open(endpoint.secret)];
-    if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt.getTime() > at.getTime()) {
-      secrets.push(deps.secretBox.open(endpoint.previousSecret));
+    const secrets: string[] = [];
+    try {
+      secrets.push(deps.secretBox.open(endpoint.secret));
+      if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt.getTime() > at.getTime()) {
+        secrets.push(deps.secretBox.open(endpoint.previousSecret));
+      }
+    } catch (error) {
+      // Retrying cannot help (SECRETS_KEY changed): end it with the reason, rotate the secret to recover.
+      if (!(error instanceof SecretBoxError)) throw error;
+      await deps.webhooks.failMessage(id, `The endpoint secret cannot be read: ${error.message}; rotate the secret`);
+      log.error({ err: error }, 'webhook secret cannot be opened');
+      return 'failed';
     }
     const body = JSON.stringify(message.payload);
     const headers = signWebhook(secrets, webhookMessageId(id), at, body);
