@@ -16,6 +16,7 @@ export type {
   WebPushSubscription,
 } from './provider';
 export { isRetryable } from './provider';
+export { parseRetryAfter } from './retry-after';
 export { createSmtpProvider } from './smtp.provider';
 export type { SmtpProviderOptions } from './smtp.provider';
 export { EVENT_HEADER, mailOptions } from './mail-options';

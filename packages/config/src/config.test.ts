@@ -1,4 +1,4 @@
-import { loadConfig, ConfigError, DEV_ADMIN_KEY, JOB_ATTEMPTS } from './config';
+import { loadConfig, ConfigError, DEV_ADMIN_KEY, DEV_SECRETS_KEY, JOB_ATTEMPTS } from './config';
 
 describe('loadConfig', () => {
   it('gives the documented defaults on an empty environment', () => {
@@ -202,5 +202,36 @@ describe('loadConfig: bounces, complaints and DKIM', () => {
         privateKey: rsaKey.trim(),
       });
     }
+  });
+});
+
+describe('loadConfig: webhooks and SECRETS_KEY', () => {
+  const key = Buffer.alloc(32, 7);
+
+  it('uses the standard schedule and, on loopback without SECRETS_KEY, the dev key', () => {
+    const config = loadConfig({});
+    expect(config.webhooks.retryScheduleMs).toHaveLength(9);
+    expect(config.secretsKey).toBe(DEV_SECRETS_KEY);
+    expect(config.devSecretsKey).toBe(true);
+  });
+
+  it('has no secrets key off loopback without SECRETS_KEY', () => {
+    const config = loadConfig({ HOST: '0.0.0.0' });
+    expect(config.secretsKey).toBeUndefined();
+    expect(config.devSecretsKey).toBe(false);
+  });
+
+  it('reads SECRETS_KEY as base64 or hex, and WEBHOOK_RETRY_SCHEDULE', () => {
+    expect(loadConfig({ SECRETS_KEY: key.toString('base64') }).secretsKey).toBe(key.toString('base64'));
+    expect(loadConfig({ SECRETS_KEY: key.toString('hex'), HOST: '0.0.0.0' }).secretsKey).toBe(key.toString('base64'));
+    expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s' }).webhooks.retryScheduleMs).toEqual([1000, 1000, 1000]);
+  });
+
+  it.each([
+    ['SECRETS_KEY', 'short'],
+    ['SECRETS_KEY', Buffer.alloc(16).toString('base64')],
+    ['WEBHOOK_RETRY_SCHEDULE', '5s,soon'],
+  ])('refuses a bad %s naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}:`));
   });
 });

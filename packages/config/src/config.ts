@@ -6,7 +6,9 @@
 import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { allowPrivateEntryProblem, mailboxProblem, pushHostEntryProblem, type OutboundPolicy } from '@mc/core';
+import { createHash } from 'node:crypto';
+import { allowPrivateEntryProblem, mailboxProblem, parseSecretsKey, pushHostEntryProblem, type OutboundPolicy } from '@mc/core';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, parseRetrySchedule } from './retry-schedule';
 
 export interface SmtpConfig {
   /** nodemailer connection URL; unset → the dev outbox. */
@@ -120,6 +122,28 @@ export interface Config {
    * endpoints to those hosts (`*.domain` for names under a domain); unset → any public host.
    */
   outbound: OutboundPolicy;
+  /**
+   * The key (base64 of 32 bytes) under which secrets kept in the database — webhook signing
+   * secrets — are encrypted (AES-256-GCM). SECRETS_KEY: 32 bytes as base64 or 64 hex digits.
+   * Unset: on a loopback HOST the documented dev key (`devSecretsKey: true`), like the dev API
+   * keys; elsewhere undefined, and webhook endpoints cannot be created (503 naming SECRETS_KEY).
+   */
+  secretsKey?: string;
+  /** True when `secretsKey` is the dev key derived for a loopback-only install. */
+  devSecretsKey: boolean;
+  webhooks: {
+    /**
+     * Waits between delivery attempts, one per retry (WEBHOOK_RETRY_SCHEDULE, e.g. `5s,5m,30m`),
+     * each with ±20 % jitter. @defaultValue 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h
+     */
+    retryScheduleMs: readonly number[];
+    /** One attempt's limit, answer included. @defaultValue 15000 */
+    timeoutMs: number;
+    /** An endpoint whose deliveries fail this long without a success is disabled. @defaultValue 5 days */
+    disableAfterMs: number;
+    /** After a rotation, how long the old secret still signs beside the new one. @defaultValue 24 h */
+    rotationOverlapMs: number;
+  };
   ingest: {
     /** Largest request body accepted. @defaultValue 5 MiB */
     bodyLimitBytes: number;
@@ -144,6 +168,14 @@ export interface Config {
  * not spend BullMQ attempts), so these only bound errors it could not defer itself.
  */
 export const JOB_ATTEMPTS = 5;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The secrets key of a loopback-only dev install without SECRETS_KEY: derived from a published
+ * string, so it protects nothing — which is why it is only used when HOST is loopback.
+ */
+export const DEV_SECRETS_KEY = createHash('sha256').update('message-center dev secrets key').digest('base64');
 
 /** The documented dev keys: accepted only on embedded defaults bound to loopback. */
 export const DEV_ADMIN_KEY = 'mc_dev_admin_key';
@@ -281,6 +313,17 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 
   const feedback = readFeedback(read, optionalInt);
   const dkim = readDkim(read);
+  const secretsKeyText = read('SECRETS_KEY');
+  let secretsKey: string | undefined;
+  if (secretsKeyText !== undefined) {
+    const key = parseSecretsKey(secretsKeyText);
+    if (!key) throw new ConfigError('SECRETS_KEY', 'expected 32 bytes as base64 (openssl rand -base64 32) or 64 hex digits');
+    secretsKey = key.toString('base64');
+  } else if (isLoopback(host)) {
+    secretsKey = DEV_SECRETS_KEY;
+  }
+  const schedule = parseRetrySchedule(read('WEBHOOK_RETRY_SCHEDULE') ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE);
+  if (typeof schedule === 'string') throw new ConfigError('WEBHOOK_RETRY_SCHEDULE', schedule);
 
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
@@ -331,6 +374,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       retentionDays: int('EVENT_RETENTION_DAYS', 90, 0, 36_500),
     },
     outbound,
+    ...(secretsKey !== undefined ? { secretsKey } : {}),
+    devSecretsKey: secretsKeyText === undefined && secretsKey !== undefined,
+    webhooks: {
+      retryScheduleMs: schedule,
+      timeoutMs: 15_000,
+      disableAfterMs: 5 * DAY_MS,
+      rotationOverlapMs: DAY_MS,
+    },
     ingest: {
       bodyLimitBytes: int('BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       idempotencyTtlSeconds: int('IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 30 * 86_400),

@@ -19,8 +19,13 @@ export {
   TEMPLATE_CHANGES_CHANNEL,
   isEventJob,
   eventRenderScope,
+  WEBHOOKS_QUEUE,
+  WEBHOOK_JOB,
+  webhookJobId,
+  webhookJob,
+  isWebhookJob,
 } from './queues';
-export type { EventJob, EventJobV1, JobSentRecord } from './queues';
+export type { EventJob, EventJobV1, JobSentRecord, WebhookJob, WebhookJobV1 } from './queues';
 export { Problem, FieldErrorSchema, problemType } from './problem';
 export { EventTypeCreate, EventTypeUpdate, EventTypeView, EventTypeKeyParams } from './event-types.schemas';
 export {

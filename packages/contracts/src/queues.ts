@@ -99,3 +99,46 @@ export function isEventJob(data: unknown): data is EventJob {
     typeof job.event.type === 'string'
   );
 }
+
+/** Webhook deliveries: one job per webhook message (outbox row), consumed by the worker. */
+export const WEBHOOKS_QUEUE = 'webhooks';
+export const WEBHOOK_JOB = 'webhook';
+
+export interface WebhookJobV1 {
+  v: 1;
+  /** The webhook message (outbox row) id, decimal string. */
+  messageId: string;
+}
+export type WebhookJob = WebhookJobV1;
+
+/**
+ * The BullMQ job id of a webhook message: `wh-<id>` as written, `wh-<id>-r<n>` for the n-th
+ * operator replay, so every enqueue of it (worker, relay, replay) is idempotent.
+ */
+export function webhookJobId(messageId: string | bigint, replays = 0): string {
+  return replays === 0 ? `wh-${messageId}` : `wh-${messageId}-r${replays}`;
+}
+
+export function isWebhookJob(data: unknown): data is WebhookJob {
+  return typeof data === 'object' && data !== null && (data as WebhookJob).v === 1 && typeof (data as WebhookJob).messageId === 'string';
+}
+
+/**
+ * The BullMQ add() arguments of a webhook message's job, the same for every producer (the
+ * worker after a settle, the relay, the API's test and replay): `retries` is the length of
+ * WEBHOOK_RETRY_SCHEDULE; the waits come from the webhooks worker's backoff strategy.
+ */
+export function webhookJob(messageId: string | bigint, replays: number, retries: number) {
+  return {
+    name: WEBHOOK_JOB,
+    data: { v: 1, messageId: String(messageId) } satisfies WebhookJob,
+    opts: {
+      jobId: webhookJobId(messageId, replays),
+      attempts: retries + 1,
+      backoff: { type: 'webhook' },
+      // The delivery log is in Postgres; keep a window of jobs for the dashboard only.
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 7 * 86400, count: 10_000 },
+    },
+  };
+}

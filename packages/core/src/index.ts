@@ -44,3 +44,5 @@ export {
 } from './addresses';
 export { verpAddress, verpMac, verifyVerpAddress } from './verp';
 export type { VerpSettings, VerpVerdict } from './verp';
+export { createSecretBox, parseSecretsKey, SecretBoxError } from './secret-box';
+export type { SecretBox } from './secret-box';

@@ -164,6 +164,62 @@ export interface RedrivenEvent {
 const statusList = (statuses: readonly EventStatus[]) => Prisma.raw(statuses.map((s) => `'${s}'`).join(', '));
 const TAKE_FROM = statusList(TRANSITIONS.take.from);
 
+/**
+ * The statuses a status webhook reports (`event.<status>`): the terminal ones and the feedback
+ * after a send. Parking an event as pending writes no webhook message.
+ */
+export const WEBHOOK_EVENT_STATUSES = [
+  'sent',
+  'deliveryFailed',
+  'routingFailed',
+  'targetingFailed',
+  'ignored',
+  'tooOld',
+  'bounced',
+  'complained',
+] as const satisfies readonly EventStatus[];
+const WEBHOOK_STATUS_LIST = statusList(WEBHOOK_EVENT_STATUSES);
+
+/** What a status change hands back to the webhook outbox CTE (see `outboxCte`). */
+const CHANGED_COLUMNS = Prisma.sql`"id", "type", "status", "externalId", "reason", "channel", "updatedAt"`;
+
+/**
+ * The outbox half of a status change, as a CTE over `changed` (the rows the change actually
+ * wrote): one webhook message per enabled endpoint whose type filter takes the new status, in
+ * the same statement, so a status change and its webhook are never one without the other.
+ * With no endpoints this costs one scan of an empty table, and no extra round trip.
+ */
+function outboxCte(changed: Prisma.Sql, provider: string | null): Prisma.Sql {
+  return Prisma.sql`outboxed AS (
+    INSERT INTO "webhook_messages" ("endpointId", "type", "payload", "createdAt", "updatedAt")
+    SELECT ep."id", 'event.' || c."status"::text, jsonb_build_object(
+             'type', 'event.' || c."status"::text,
+             'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+             'data', jsonb_build_object(
+               'id', c."id"::text, 'eventType', c."type", 'externalId', c."externalId", 'status', c."status"::text,
+               'reason', c."reason", 'channel', c."channel"::text,
+               'provider', COALESCE(${provider}::text,
+                 (SELECT d."provider" FROM "deliveries" d WHERE d."eventId" = c."id" ORDER BY d."updatedAt" DESC LIMIT 1)),
+               'time', to_char(c."updatedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
+           now(), now()
+    FROM ${changed} c
+    JOIN "webhook_endpoints" ep ON ep."enabled"
+      AND (cardinality(COALESCE(ep."types", '{}')) = 0 OR ('event.' || c."status"::text) = ANY(ep."types"))
+    WHERE c."status"::text IN (${WEBHOOK_STATUS_LIST})
+    RETURNING "id")`;
+}
+
+/** Called with the ids of the webhook messages a status change wrote (the worker enqueues them). */
+export type WebhookMessagesHook = (ids: bigint[]) => Promise<void> | void;
+
+export interface EventsRepositoryOptions {
+  /**
+   * Told of the webhook messages each status change wrote, after the statement. Its failure
+   * is swallowed: the rows are in the outbox, and the maintenance relay enqueues them later.
+   */
+  onWebhookMessages?: WebhookMessagesHook;
+}
+
 function workerTransition(status: EventStatus): Transition {
   const transition = settleTransition(status);
   if (!transition) throw new Error(`A worker cannot settle an event in status ${status}`);
@@ -184,7 +240,19 @@ export interface EventQuery {
 }
 
 export class EventsRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly options: EventsRepositoryOptions = {},
+  ) {}
+
+  private async announce(outbox: readonly bigint[] | null | undefined): Promise<void> {
+    if (!outbox || outbox.length === 0 || !this.options.onWebhookMessages) return;
+    try {
+      await this.options.onWebhookMessages([...outbox]);
+    } catch {
+      // The relay in the maintenance sweeper enqueues what was not announced.
+    }
+  }
 
   /**
    * Takes the event for a worker (transition `take`), creating its row on first sight. The
@@ -259,16 +327,20 @@ export class EventsRepository {
         "templateVersionId" = COALESCE(${outcome.templateVersionId ?? null}::integer, "templateVersionId"),
         "updatedAt" = now()
       WHERE "id" = ${id} AND "status" IN (${statusList(transition.from)}) AND "generation" = ${outcome.generation ?? 0}
-      RETURNING "id"`;
+      RETURNING ${CHANGED_COLUMNS}`;
     const attempt = outcome.attempt;
     if (!attempt) {
-      const rows = await this.prisma.$queryRaw<{ id: bigint }[]>(updateEvent);
-      return rows.length > 0;
+      const rows = await this.prisma.$queryRaw<{ applied: number; outbox: bigint[] | null }[]>`
+        WITH updated AS (${updateEvent}), ${outboxCte(Prisma.sql`updated`, null)}
+        SELECT (SELECT count(*) FROM updated)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox`;
+      await this.announce(rows[0]?.outbox);
+      return (rows[0]?.applied ?? 0) > 0;
     }
     const sentAt = attempt.deliveryStatus === 'sent' ? new Date(attempt.entry.at) : null;
     // Appends to the attempt log and counts the attempt, whatever the row held before.
-    const rows = await this.prisma.$queryRaw<{ applied: number }[]>`
+    const rows = await this.prisma.$queryRaw<{ applied: number; outbox: bigint[] | null }[]>`
       WITH updated AS (${updateEvent}),
+      ${outboxCte(Prisma.sql`updated`, attempt.provider)},
       recorded AS (
         INSERT INTO "deliveries" ("eventId", "channel", "provider", "status", "attempts", "attemptLog",
                                   "providerMessageId", "error", "sentAt", "updatedAt")
@@ -287,7 +359,8 @@ export class EventsRepository {
           "updatedAt" = now()
         RETURNING "id"
       )
-      SELECT (SELECT count(*) FROM updated)::int AS applied FROM recorded`;
+      SELECT (SELECT count(*) FROM updated)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox FROM recorded`;
+    await this.announce(rows[0]?.outbox);
     return (rows[0]?.applied ?? 0) > 0;
   }
 
@@ -309,7 +382,8 @@ export class EventsRepository {
     attempt?: AttemptRecord;
   }): Promise<boolean> {
     const transition = workerTransition(job.status);
-    const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
+    const rows = await this.prisma.$queryRaw<{ applied: number; outbox: bigint[] | null }[]>`
+      WITH changed AS (
       INSERT INTO "events" ("id", "eventTypeId", "type", "lane", "status", "reason", "channel", "payload",
                             "generation", "createdAt", "updatedAt")
       SELECT ${job.id}, t."id", ${job.type}, ${job.lane}::"Lane", ${job.status}::"EventStatus", ${job.reason},
@@ -318,12 +392,16 @@ export class EventsRepository {
       ON CONFLICT ("id") DO UPDATE SET
         "status" = EXCLUDED."status", "reason" = EXCLUDED."reason", "nextAttemptAt" = NULL, "updatedAt" = now()
       WHERE "events"."status" IN (${statusList(transition.from)}) AND "events"."generation" = EXCLUDED."generation"
-      RETURNING "id"`;
-    if (rows.length > 0 && job.attempt) {
+      RETURNING ${CHANGED_COLUMNS}),
+      ${outboxCte(Prisma.sql`changed`, job.attempt?.provider ?? null)}
+      SELECT (SELECT count(*) FROM changed)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox`;
+    const applied = (rows[0]?.applied ?? 0) > 0;
+    if (applied && job.attempt) {
       // The send the job's data recorded: the row the event needs to show it.
       await this.settleAttemptOnly(job.id, job.attempt);
     }
-    return rows.length > 0;
+    await this.announce(rows[0]?.outbox);
+    return applied;
   }
 
   private async settleAttemptOnly(id: bigint, attempt: AttemptRecord): Promise<void> {
@@ -382,11 +460,15 @@ export class EventsRepository {
    */
   async recordFeedback(id: bigint, status: 'bounced' | 'complained', reason: string): Promise<boolean> {
     const from = status === 'bounced' ? TRANSITIONS.bounce.from : TRANSITIONS.complain.from;
-    const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
-      UPDATE "events" SET "status" = ${status}::"EventStatus", "reason" = ${reason}, "updatedAt" = now()
-      WHERE "id" = ${id} AND "status" IN (${statusList(from)})
-      RETURNING "id"`;
-    return rows.length > 0;
+    const rows = await this.prisma.$queryRaw<{ applied: number; outbox: bigint[] | null }[]>`
+      WITH changed AS (
+        UPDATE "events" SET "status" = ${status}::"EventStatus", "reason" = ${reason}, "updatedAt" = now()
+        WHERE "id" = ${id} AND "status" IN (${statusList(from)})
+        RETURNING ${CHANGED_COLUMNS}),
+      ${outboxCte(Prisma.sql`changed`, null)}
+      SELECT (SELECT count(*) FROM changed)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox`;
+    await this.announce(rows[0]?.outbox);
+    return (rows[0]?.applied ?? 0) > 0;
   }
 
   /**

@@ -16,6 +16,8 @@ export type {
   Suppression,
   Template,
   TemplateVersion,
+  WebhookEndpoint,
+  WebhookMessage,
 } from './generated/prisma/client';
 
 // Connection and migrations
@@ -53,7 +55,19 @@ export type {
   RedrivenEvent,
   NewEvent,
   EventQuery,
+  EventsRepositoryOptions,
+  WebhookMessagesHook,
 } from './events.repository';
+export { WEBHOOK_EVENT_STATUSES } from './events.repository';
+export { WebhooksRepository } from './webhooks.repository';
+export type {
+  WebhookEndpointRecord,
+  WebhookMessageRecord,
+  WebhookMessageState,
+  NewWebhookEndpoint,
+  WebhookEndpointChanges,
+  WebhookAttemptResult,
+} from './webhooks.repository';
 export { SuppressionsRepository, suppressionAddress } from './suppressions.repository';
 export { FeedbackRepository } from './feedback.repository';
 export type { FeedbackEntry, FeedbackTarget } from './feedback.repository';

@@ -26,6 +26,8 @@ const TABLES = [
   'suppressions',
   'template_versions',
   'templates',
+  'webhook_endpoints',
+  'webhook_messages',
 ];
 
 const client = new pg.Client({ connectionString: databaseUrl });

@@ -21,6 +21,7 @@ import { consoleRoutes } from './console/console.routes';
 import { soapRoutes } from './soap';
 import { feedbackRoutes } from './feedback/feedback.routes';
 import { feedbackIntakeFor } from './feedback/feedback-intake';
+import { webhookEndpointsRoutes } from './webhooks/webhook-endpoints.routes';
 import { validatorCompiler } from './http/validator-compiler';
 import { registerJsonBodyParser } from './http/json-body-parser';
 import { answerClientError } from './http/client-error';
@@ -81,6 +82,7 @@ export async function buildApp({ ctx, logger, metrics, snsAgent }: AppOptions) {
   await app.register(eventTypesRoutes, { ctx });
   await app.register(templatesRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
+  await app.register(webhookEndpointsRoutes, { ctx });
   await app.register(opsRoutes, { ctx, metrics });
   await app.register(consoleRoutes, { ctx });
   if (!ctx.config.smtpUrl) await app.register(outboxRoutes, { ctx });

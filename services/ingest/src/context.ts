@@ -4,8 +4,8 @@
  */
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
-import { DomainError, EventIdGenerator, LANES, pushEndpointCheck, type Lane } from '@mc/core';
-import { QUEUE_NAMES, TEMPLATE_CHANGES_CHANNEL } from '@mc/contracts';
+import { DomainError, EventIdGenerator, LANES, pushEndpointCheck, createSecretBox, type Lane, type SecretBox } from '@mc/core';
+import { QUEUE_NAMES, TEMPLATE_CHANGES_CHANNEL, WEBHOOKS_QUEUE, webhookJob } from '@mc/contracts';
 import type { Config } from '@mc/config';
 import {
   createPrismaClient,
@@ -16,6 +16,7 @@ import {
   SuppressionsRepository,
   ProofsRepository,
   AuditLogRepository,
+  WebhooksRepository,
   type PrismaClient,
 } from '@mc/db';
 import type { ChannelProviders } from '@mc/channels';
@@ -46,6 +47,14 @@ export interface IngestContext {
   keys: KeyStore;
   /** Failed authentications per client address (AUTH_FAILURE_LIMIT), shared through Redis. */
   authFailures: AuthFailureThrottle;
+  webhooks: WebhooksRepository;
+  /** Seals and opens webhook secrets; undefined when no SECRETS_KEY is configured. */
+  secretBox: SecretBox | undefined;
+  /**
+   * Enqueues webhook messages (their jobs are idempotent). A failure is logged, not thrown: the
+   * rows are in the outbox, and the worker's relay enqueues them after its grace period.
+   */
+  enqueueWebhooks(messages: readonly { id: bigint; replays: number }[]): Promise<void>;
   /** Tells every worker that what is published for an event type changed. */
   announceTemplateChange(change: { eventTypeId: number }): Promise<void>;
   close(): Promise<void>;
@@ -106,6 +115,16 @@ export async function createIngestContext(
     onAccepted: (lane, count) => metrics?.eventsAccepted.inc({ lane }, count),
   });
 
+  const webhookQueue = new Queue(WEBHOOKS_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  webhookQueue.on('error', () => undefined);
+  const enqueueWebhooks = async (messages: readonly { id: bigint; replays: number }[]) => {
+    try {
+      await webhookQueue.addBulk(messages.map((m) => webhookJob(m.id, m.replays, config.webhooks.retryScheduleMs.length)));
+    } catch (error) {
+      logger.warn({ err: error, count: messages.length }, 'webhook messages left to the outbox relay');
+    }
+  };
+
   let providers: Promise<ChannelProviders> | undefined;
   return {
     config,
@@ -114,7 +133,11 @@ export async function createIngestContext(
     queues,
     eventTypes,
     templates: new TemplatesRepository(prisma),
-    events: new EventsRepository(prisma),
+    // Feedback (bounces, complaints) recorded here writes webhook messages: enqueue them now.
+    events: new EventsRepository(prisma, { onWebhookMessages: (ids) => enqueueWebhooks(ids.map((id) => ({ id, replays: 0 }))) }),
+    webhooks: new WebhooksRepository(prisma),
+    secretBox: config.secretsKey ? createSecretBox(Buffer.from(config.secretsKey, 'base64')) : undefined,
+    enqueueWebhooks,
     apiKeys,
     suppressions: new SuppressionsRepository(prisma),
     proofs: new ProofsRepository(prisma),
@@ -140,7 +163,7 @@ export async function createIngestContext(
     },
     async close() {
       await (await providers)?.close();
-      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await Promise.all([...Object.values(queues).map((q) => q.close()), webhookQueue.close()]);
       redis.disconnect();
       await prisma.$disconnect();
     },

@@ -3,7 +3,8 @@
  * template-change notices, shared rate limits) and the channel providers.
  */
 import { Redis } from 'ioredis';
-import { TEMPLATE_CHANGES_CHANNEL } from '@mc/contracts';
+import { Queue } from 'bullmq';
+import { TEMPLATE_CHANGES_CHANNEL, WEBHOOKS_QUEUE, webhookJob } from '@mc/contracts';
 import type { Config } from '@mc/config';
 import {
   createPrismaClient,
@@ -11,6 +12,7 @@ import {
   EventsRepository,
   SuppressionsRepository,
   TemplatesRepository,
+  WebhooksRepository,
   type PrismaClient,
 } from '@mc/db';
 import { createBreakerReporter, createChannelProviders, type ChannelProviders } from '@mc/channels';
@@ -26,8 +28,14 @@ export interface WorkerContext {
   eventTypes: { find(key: string): Promise<{ id: number; maxAgeSeconds: number | null } | undefined> };
   routes: TemplateRoutes;
   providers: ChannelProviders;
+  webhooks: WebhooksRepository;
+  /** Producer side of the webhooks queue (the settle's messages are enqueued right away). */
+  webhookQueue: Queue;
   close(): Promise<void>;
 }
+
+/** How long the enqueue after a settle may take before it is left to the outbox relay. */
+const WEBHOOK_ENQUEUE_TIMEOUT_MS = 2000;
 
 export async function createWorkerContext(config: Readonly<Config>, logger: Logger, metrics?: WorkerMetrics): Promise<WorkerContext> {
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl });
@@ -70,16 +78,37 @@ export async function createWorkerContext(config: Readonly<Config>, logger: Logg
   // One log line and one metric per breaker change, not one per held event.
   const providers = createChannelProviders(config, connection, { onBreaker: createBreakerReporter({ logger, metrics }) });
 
+  const webhookQueue = new Queue(WEBHOOKS_QUEUE, { connection, prefix: config.queuePrefix });
+  const retries = config.webhooks.retryScheduleMs.length;
+  // Right after the status change, so a webhook leaves within moments; should Redis not take
+  // it, the rows stay pending in the outbox and the maintenance relay enqueues them later.
+  const onWebhookMessages = async (ids: bigint[]) => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        webhookQueue.addBulk(ids.map((id) => webhookJob(id, 0, retries))),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('webhook enqueue timed out')), WEBHOOK_ENQUEUE_TIMEOUT_MS))),
+      ]);
+    } catch (error) {
+      logger.warn({ err: error, count: ids.length }, 'webhook messages left to the outbox relay');
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   return {
     prisma,
     connection,
-    events: new EventsRepository(prisma),
+    events: new EventsRepository(prisma, { onWebhookMessages }),
+    webhooks: new WebhooksRepository(prisma),
+    webhookQueue,
     suppressions: new SuppressionsRepository(prisma),
     eventTypes,
     routes,
     providers,
     async close() {
       await providers.close();
+      await webhookQueue.close().catch(() => undefined);
       subscriber.disconnect();
       connection.disconnect();
       await prisma.$disconnect();

@@ -7,7 +7,7 @@
  */
 import { Worker } from 'bullmq';
 import { LANES } from '@mc/core';
-import { QUEUE_NAMES } from '@mc/contracts';
+import { QUEUE_NAMES, WEBHOOKS_QUEUE } from '@mc/contracts';
 import { JOB_ATTEMPTS, loadConfigOrExit } from '@mc/config';
 import { AuditLogRepository, requireMigrations } from '@mc/db';
 import { serveWorkerMetrics } from './metrics-server';
@@ -18,6 +18,9 @@ import { backoffStrategy } from './retry-policy';
 import { workerName } from './worker-name';
 import { startMaintenance } from './maintenance';
 import { onJobFailed } from './job-endings';
+import { createSecretBox } from '@mc/core';
+import { createWebhookProcessor, webhookBackoff } from './webhook.processor';
+import { createWebhookPoster } from './webhook-sender';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
@@ -57,6 +60,26 @@ async function main(): Promise<void> {
     worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
     return worker;
   });
+  // Status webhooks: the outbox rows the settles wrote, delivered with their own retries.
+  const webhookWorker = new Worker(
+    WEBHOOKS_QUEUE,
+    createWebhookProcessor({
+      webhooks: ctx.webhooks,
+      secretBox: config.secretsKey ? createSecretBox(Buffer.from(config.secretsKey, 'base64')) : undefined,
+      post: createWebhookPoster({ policy: config.outbound, timeoutMs: config.webhooks.timeoutMs }),
+      schedule: config.webhooks.retryScheduleMs,
+      disableAfterMs: config.webhooks.disableAfterMs,
+      logger,
+    }),
+    {
+      name,
+      connection: ctx.connection,
+      prefix: config.queuePrefix,
+      concurrency: config.worker.realtimeConcurrency,
+      settings: { backoffStrategy: webhookBackoff(config.webhooks.retryScheduleMs) },
+    },
+  );
+  webhookWorker.on('error', (error) => logger.error({ err: error }, 'webhook worker error'));
   const maintenance = await startMaintenance({
     connection: ctx.connection,
     prefix: config.queuePrefix,
@@ -64,6 +87,8 @@ async function main(): Promise<void> {
     events: ctx.events,
     audit: new AuditLogRepository(ctx.prisma),
     jobAttempts: JOB_ATTEMPTS,
+    webhooks: ctx.webhooks,
+    webhookRetries: config.webhooks.retryScheduleMs.length,
     logger,
   });
   const metricsServer =
@@ -87,12 +112,12 @@ async function main(): Promise<void> {
     // the deadline abandons the rest to BullMQ's stalled-job recovery (their locks lapse).
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
-      Promise.all([...workers.map((w) => w.pause()), maintenance.close()]).then(() => true),
+      Promise.all([...workers.map((w) => w.pause()), webhookWorker.pause(), maintenance.close()]).then(() => true),
       new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
     ]);
     clearTimeout(timer);
     if (!drained) logger.warn({ graceMs }, 'shutdown deadline passed; jobs still running are left to stalled-job recovery');
-    await Promise.all(workers.map((w) => w.close(true))).catch((error: unknown) => logger.error({ err: error }, 'closing the workers'));
+    await Promise.all([...workers.map((w) => w.close(true)), webhookWorker.close(true)]).catch((error: unknown) => logger.error({ err: error }, 'closing the workers'));
     metricsServer?.close();
     await ctx.close().catch(() => undefined);
     process.exit(0);

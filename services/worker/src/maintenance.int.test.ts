@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { LANES, type Lane } from '@mc/core';
-import { QUEUE_NAMES, eventJobId, type EventJob } from '@mc/contracts';
-import { AuditLogRepository, createTestSchema, EventTypesRepository, EventsRepository, type TestSchema } from '@mc/db';
+import { QUEUE_NAMES, WEBHOOKS_QUEUE, eventJobId, webhookJobId, type EventJob } from '@mc/contracts';
+import { AuditLogRepository, createTestSchema, EventTypesRepository, EventsRepository, WebhooksRepository, type TestSchema } from '@mc/db';
 import type { Logger } from '@mc/observability';
 import { startMaintenance, sweepStranded } from './maintenance';
 
@@ -56,6 +56,42 @@ test('the scheduled purge deletes finished events past retention, keeps pending 
     expect((await audit.list({ limit: 10 })).map((e) => e.target.id)).toEqual(['recent']);
   } finally {
     await maintenance.close();
+  }
+});
+
+test('the scheduled purge takes webhook messages past retention too, and the sweep relays lost ones', async () => {
+  const webhooks = new WebhooksRepository(db.prisma);
+  const endpoint = await webhooks.createEndpoint({ url: 'https://hooks.example.com/x', secret: 'sealed' });
+  const old = await webhooks.addMessage(endpoint.id, 'webhook.test', {});
+  await webhooks.failMessage(old.id, 'x');
+  const lost = await webhooks.addMessage(endpoint.id, 'webhook.test', {});
+  await db.prisma.webhookMessage.updateMany({ data: { createdAt: new Date(Date.now() - 40 * DAY), updatedAt: new Date(Date.now() - 40 * DAY) } });
+  const events = new EventsRepository(db.prisma);
+  const logger = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Logger;
+  const webhookPrefix = `${prefix}-wh`;
+  const maintenance = await startMaintenance({
+    connection: redis,
+    prefix: webhookPrefix,
+    retentionDays: 30,
+    events,
+    logger,
+    jobAttempts: 5,
+    webhooks,
+    webhookRetries: 2,
+    sweepEveryMs: 200,
+  });
+  const queue = new Queue(WEBHOOKS_QUEUE, { connection: redis, prefix: webhookPrefix });
+  try {
+    const deadline = Date.now() + 10_000;
+    while (((await webhooks.findMessage(old.id)) || !(await queue.getJob(webhookJobId(lost.id)))) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await webhooks.findMessage(old.id)).toBeUndefined();
+    expect((await webhooks.findMessage(lost.id))?.status).toBe('pending'); // pending messages are kept
+    expect((await queue.getJob(webhookJobId(lost.id)))?.opts.attempts).toBe(3);
+  } finally {
+    await maintenance.close();
+    await queue.close();
   }
 });
 

@@ -4,16 +4,20 @@
  * - every hour, finished events older than the retention period are deleted (they hold
  *   personal data in their payload), and audit entries older than it (addresses in details);
  * - every minute, the sweeper settles or re-enqueues open events whose job is gone, so no
- *   event strands in `pending`/`processing` (see sweepStranded).
+ *   event strands in `pending`/`processing` (see sweepStranded), and relays webhook messages
+ *   still pending without a job (see relayWebhookMessages);
+ * - the retention purge deletes webhook messages (outbox and delivery log) on the same
+ *   EVENT_RETENTION_DAYS.
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LANES, type Lane } from '@mc/core';
-import { DELIVER_JOB, MAINTENANCE_QUEUE, QUEUE_NAMES, eventJobId, isEventJob, type EventJob } from '@mc/contracts';
-import type { AuditLogRepository, EventsRepository, StaleEvent } from '@mc/db';
+import { DELIVER_JOB, MAINTENANCE_QUEUE, QUEUE_NAMES, WEBHOOKS_QUEUE, eventJobId, isEventJob, type EventJob } from '@mc/contracts';
+import type { AuditLogRepository, EventsRepository, StaleEvent, WebhooksRepository } from '@mc/db';
 import type { Logger } from '@mc/observability';
 import { endJob, failedJobReason } from './job-endings';
+import { relayWebhookMessages } from './webhook-relay';
 
 export const PURGE_EVERY_MS = 3_600_000;
 export const SWEEP_EVERY_MS = 60_000;
@@ -125,6 +129,12 @@ export async function startMaintenance(options: {
   sweepEveryMs?: number;
   /** @defaultValue SWEEP_GRACE_MS */
   sweepGraceMs?: number;
+  /** The webhook outbox: relayed by the sweeper, purged with the events. */
+  webhooks?: Pick<WebhooksRepository, 'findPending' | 'purgeBefore'>;
+  /** Retries of a relayed webhook job (WEBHOOK_RETRY_SCHEDULE's length). @defaultValue 0 */
+  webhookRetries?: number;
+  /** @defaultValue WEBHOOK_RELAY_GRACE_MS */
+  webhookRelayGraceMs?: number;
 }): Promise<{ close(): Promise<void> }> {
   const { connection, prefix } = options;
   const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
@@ -133,6 +143,7 @@ export async function startMaintenance(options: {
   await queue.upsertJobScheduler('sweep-stranded', { every: options.sweepEveryMs ?? SWEEP_EVERY_MS }, { name: 'sweep-stranded' });
 
   const lanes = Object.fromEntries(LANES.map((lane) => [lane, new Queue(QUEUE_NAMES[lane], { connection, prefix })])) as Record<Lane, Queue>;
+  const webhookQueue = options.webhooks ? new Queue(WEBHOOKS_QUEUE, { connection, prefix }) : undefined;
   const now = options.now ?? Date.now;
   const lockKey = `${prefix}:${MAINTENANCE_QUEUE}:sweep-lock`;
 
@@ -140,8 +151,12 @@ export async function startMaintenance(options: {
     const cutoff = new Date(now() - options.retentionDays * DAY_MS);
     const deleted = await options.events.purgeFinishedBefore(cutoff);
     const auditDeleted = (await options.audit?.purgeBefore(cutoff)) ?? 0;
-    options.logger.info({ deleted, auditDeleted, cutoff: cutoff.toISOString() }, 'retention: finished events and audit entries purged');
-    return { deleted, auditDeleted };
+    const webhookMessages = options.webhooks ? await options.webhooks.purgeBefore(cutoff) : 0;
+    options.logger.info(
+      { deleted, auditDeleted, webhookMessages, cutoff: cutoff.toISOString() },
+      'retention: finished events, audit entries and webhook messages purged',
+    );
+    return { deleted, auditDeleted, webhookMessages };
   };
 
   // One sweep at a time across replicas, even when one runs longer than its period.
@@ -159,7 +174,18 @@ export async function startMaintenance(options: {
         ...(options.sweepGraceMs !== undefined ? { graceMs: options.sweepGraceMs } : {}),
       });
       if (result.requeued || result.settled) options.logger.info(result, 'sweeper: stranded events put right');
-      return result;
+      const relayed =
+        options.webhooks && webhookQueue
+          ? await relayWebhookMessages({
+              webhooks: options.webhooks,
+              queue: webhookQueue,
+              retries: options.webhookRetries ?? 0,
+              logger: options.logger,
+              now,
+              ...(options.webhookRelayGraceMs !== undefined ? { graceMs: options.webhookRelayGraceMs } : {}),
+            })
+          : undefined;
+      return { ...result, ...(relayed ? { webhooksRelayed: relayed.enqueued } : {}) };
     } finally {
       await connection.eval(
         "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
@@ -189,7 +215,7 @@ export async function startMaintenance(options: {
   return {
     async close() {
       await worker.close();
-      await Promise.all([queue.close(), ...Object.values(lanes).map((q) => q.close())]);
+      await Promise.all([queue.close(), webhookQueue?.close(), ...Object.values(lanes).map((q) => q.close())]);
     },
   };
 }
