@@ -6,7 +6,10 @@
  * event becomes `bounced`; an ARF complaint makes it `complained`; a forged VERP address and a
  * repeat change nothing.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createTransport } from 'nodemailer';
+import { Webhook } from 'standardwebhooks';
 import { freePort, startSystem, waitForStatus, type System } from '../helpers/system';
 import { buildArf, buildDsn } from '../helpers/report-mail';
 
@@ -16,12 +19,36 @@ const BOUNCE_DOMAIN = 'bounce.shop.example';
 let system: System;
 let smtpPort: number;
 let feedbackKey: string;
+let webhookSecret: string;
+/** What the webhook receiver got: body and headers of each request. */
+const hooks: { body: string; headers: Record<string, string> }[] = [];
+const receiver = http.createServer((request, response) => {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => {
+    hooks.push({ body: Buffer.concat(chunks).toString('utf8'), headers: request.headers as Record<string, string> });
+    response.writeHead(204).end();
+  });
+});
 
 beforeAll(async () => {
   smtpPort = await freePort();
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   system = await startSystem({
-    env: { BOUNCE_DOMAIN, VERP_SECRET: 'e2e-verp-secret-0123456789', FEEDBACK_SMTP_PORT: String(smtpPort) },
+    env: {
+      BOUNCE_DOMAIN,
+      VERP_SECRET: 'e2e-verp-secret-0123456789',
+      FEEDBACK_SMTP_PORT: String(smtpPort),
+      // The webhook receiver listens on loopback: exempted from the outbound policy.
+      OUTBOUND_ALLOW_PRIVATE: '127.0.0.1',
+    },
   });
+  const endpoint = await system.api('POST', '/v1/webhook-endpoints', {
+    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+    events: ['event.bounced', 'event.complained'],
+  });
+  expect(endpoint.status).toBe(201);
+  webhookSecret = endpoint.body.secret;
   expect((await system.api('POST', '/v1/event-types', { key: 'RECEIPT', label: 'Receipt' })).status).toBe(201);
   const created = await system.api('POST', '/v1/templates', {
     eventType: 'RECEIPT',
@@ -42,7 +69,21 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await system?.stop();
+  await new Promise((resolve) => receiver.close(resolve));
 });
+
+/** The signed webhook message of `type` about event `id`, once it arrived (verified). */
+async function webhookAbout(id: string, type: string) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    for (const hook of hooks) {
+      const message = new Webhook(webhookSecret).verify(hook.body, hook.headers) as { type: string; data: { id: string } };
+      if (message.type === type && message.data.id === id) return message;
+    }
+    if (Date.now() > deadline) throw new Error(`no ${type} webhook for event ${id}; received ${hooks.length}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** Sends an event to `email` and returns what the sink received for it. */
 async function sent(email: string) {
@@ -97,6 +138,12 @@ test('a DSN through the HTTP intake: forged VERP changes nothing; the real one b
   expect(await suppressions('gone@example.test')).toEqual([expect.objectContaining({ address: 'gone@example.test', source: 'feedback:mail' })]);
   const listed = await system.api('GET', '/v1/events?status=bounced', undefined, system.ingestKey);
   expect(listed.body.items.map((e: { id: string }) => e.id)).toContain(id);
+
+  // The upstream system hears of it through a signed event.bounced webhook.
+  expect(await webhookAbout(id, 'event.bounced')).toMatchObject({
+    type: 'event.bounced',
+    data: { id, eventType: 'RECEIPT', status: 'bounced', reason: expect.stringMatching(/^Bounced: 5\.1\.1/) },
+  });
 
   expect((await postMail(dsn)).body).toMatchObject({ outcome: 'unchanged', status: 'bounced' });
   expect((await system.api('GET', `/v1/events/${id}`)).body).toEqual(event);
