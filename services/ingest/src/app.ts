@@ -17,6 +17,7 @@ import { adminRoutes } from './admin/admin.routes';
 import { opsRoutes } from './ops/ops.routes';
 import { outboxRoutes } from './outbox/outbox.routes';
 import { soapRoutes } from './soap';
+import { consoleRoutes } from './console/console.routes';
 import { validatorCompiler } from './http/validator-compiler';
 import { registerJsonBodyParser } from './http/json-body-parser';
 import { answerClientError } from './http/client-error';
@@ -77,6 +78,7 @@ export async function buildApp({ ctx, logger, metrics }: AppOptions) {
   await app.register(adminRoutes, { ctx });
   await app.register(opsRoutes, { ctx, metrics });
   if (!ctx.config.smtpUrl) await app.register(outboxRoutes, { ctx });
+  await app.register(consoleRoutes, { prefix: '/console' });
   await app.register(soapRoutes, {
     intake: ctx.intake,
     verifyApiKey: (key: string) => ctx.keys.verify(key),

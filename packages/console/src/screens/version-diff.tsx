@@ -1,0 +1,44 @@
+/** Side-by-side diff (@codemirror/merge) of a frozen version against the draft; read-only. */
+import { useEffect, useRef } from 'react';
+import { MergeView } from '@codemirror/merge';
+import { EditorView, basicSetup } from 'codemirror';
+import { EditorState } from '@codemirror/state';
+import { languageExtension } from '../code-editor';
+import type { Channel } from '../api';
+
+/** A template's content as one text: each field under a heading, in a fixed order. */
+export function contentText(channel: Channel, content: Record<string, unknown>): string {
+  const order = channel === 'email' ? ['subject', 'from', 'replyTo', 'mjml', 'text'] : channel === 'sms' ? ['text'] : ['title', 'body', 'url', 'icon', 'data'];
+  const fields = [...order, ...Object.keys(content).filter((k) => !order.includes(k))];
+  return fields
+    .filter((field) => content[field] !== undefined)
+    .map((field) => `{# ${field} #}\n${typeof content[field] === 'string' ? content[field] : JSON.stringify(content[field], null, 2)}`)
+    .join('\n\n');
+}
+
+export function VersionDiff({ title, left, right }: { title: string; left: string; right: string }) {
+  const host = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const readOnly = (label: string) => [
+      basicSetup,
+      languageExtension('liquid-html'),
+      EditorView.lineWrapping,
+      EditorState.readOnly.of(true),
+      EditorView.editable.of(false),
+      EditorView.contentAttributes.of({ 'aria-label': label, tabindex: '0' }),
+    ];
+    const view = new MergeView({
+      a: { doc: left, extensions: readOnly('Published version (read only)') },
+      b: { doc: right, extensions: readOnly('Draft (read only)') },
+      parent: host.current!,
+      collapseUnchanged: { margin: 3, minSize: 6 },
+    });
+    return () => view.destroy();
+  }, [left, right]);
+  return (
+    <figure className="diff">
+      <figcaption>{title}</figcaption>
+      <div ref={host} data-testid="version-diff" />
+    </figure>
+  );
+}
