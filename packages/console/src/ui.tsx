@@ -55,11 +55,13 @@ export function Badge({ value }: { value: string }) {
 
 export function Field({ label, children, hint }: { label: string; children: ReactNode; hint?: string }) {
   return (
-    <label className="field">
-      <span>{label}</span>
-      {children}
+    <div className="field">
+      <label>
+        <span>{label}</span>
+        {children}
+      </label>
       {hint && <small>{hint}</small>}
-    </label>
+    </div>
   );
 }
 

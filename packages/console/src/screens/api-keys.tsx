@@ -65,7 +65,7 @@ export function ApiKeysScreen() {
       <ErrorBox error={revoke.error} what="Not revoked" />
       <Async query={list} what="API keys">
         {(data) => (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0}>
             <table>
               <thead>
                 <tr>

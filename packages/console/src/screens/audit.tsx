@@ -49,7 +49,7 @@ export function AuditScreen() {
           {page.data!.items.length === 0 ? (
             <p>No entries.</p>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>

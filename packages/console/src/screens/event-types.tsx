@@ -20,7 +20,7 @@ export function EventTypesScreen() {
           data.items.length === 0 ? (
             <p>No event types yet.</p>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>

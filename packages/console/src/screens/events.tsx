@@ -81,7 +81,7 @@ export function EventsScreen() {
             {data.items.length === 0 ? (
               <p>No events match.</p>
             ) : (
-              <div className="table-wrap">
+              <div className="table-wrap" tabIndex={0}>
                 <table>
                   <thead>
                     <tr>

@@ -23,7 +23,7 @@ export function QueuesScreen() {
       ) : queues.error ? (
         <ErrorBox error={queues.error} what="Could not load queue counts" />
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0}>
           <table>
             <thead>
               <tr>

@@ -71,7 +71,7 @@ export function SuppressionsScreen() {
           data.items.length === 0 ? (
             <p>No suppressions{address ? ` for ${address}` : ''}.</p>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>

@@ -294,6 +294,7 @@ function PreviewPane({
       {!preview && !error && <Loading what="the preview" />}
       {preview && (
         <div className={error ? 'stale' : undefined}>
+          {error ? <p className="muted">The last preview that rendered:</p> : null}
           {preview.channel === 'email' && (
             <>
               <dl className="meta">
@@ -306,24 +307,26 @@ function PreviewPane({
                   </>
                 )}
               </dl>
+              <div className="preview-bar">
               <div className="tabs" role="tablist" aria-label="Preview format">
                 {(['html', 'text', 'source'] as const).map((name) => (
-                  <button key={name} type="button" role="tab" aria-selected={tab === name} onClick={() => setTab(name)}>
+                  <button key={name} id={`tab-${name}`} type="button" role="tab" aria-selected={tab === name} aria-controls="preview-panel" onClick={() => setTab(name)}>
                     {name === 'html' ? 'HTML' : name === 'text' ? 'Text' : 'Source'}
                   </button>
                 ))}
-                {tab === 'html' && (
-                  <span className="widths" role="group" aria-label="Preview width">
-                    <button type="button" aria-pressed={width === 'desktop'} onClick={() => setWidth('desktop')}>
-                      Desktop
-                    </button>
-                    <button type="button" aria-pressed={width === 'mobile'} onClick={() => setWidth('mobile')}>
-                      Mobile
-                    </button>
-                  </span>
-                )}
               </div>
-              <div role="tabpanel">
+              {tab === 'html' && (
+                <span className="widths" role="group" aria-label="Preview width">
+                  <button type="button" aria-pressed={width === 'desktop'} onClick={() => setWidth('desktop')}>
+                    Desktop
+                  </button>
+                  <button type="button" aria-pressed={width === 'mobile'} onClick={() => setWidth('mobile')}>
+                    Mobile
+                  </button>
+                </span>
+              )}
+              </div>
+              <div role="tabpanel" id="preview-panel" aria-labelledby={`tab-${tab}`}>
                 {tab === 'html' && (
                   <iframe
                     title="Email preview"
@@ -438,7 +441,7 @@ function Proofs({ template, flush }: { template: Template; flush(): Promise<void
           data.items.length === 0 ? (
             <p>No proofs sent yet.</p>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>
@@ -487,7 +490,7 @@ function Versions({ template, draft, onRolledBack }: { template: Template; draft
           data.items.length === 0 ? (
             <p>Not published yet.</p>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>
@@ -506,10 +509,10 @@ function Versions({ template, draft, onRolledBack }: { template: Template; draft
                       <td>{when(v.createdAt)}</td>
                       <td>{v.published ? <Badge value="published" /> : ''}</td>
                       <td className="actions">
-                        <button type="button" className="secondary" aria-label={`Compare v${v.version} with the draft`} aria-pressed={compare === v.version} onClick={() => setCompare(compare === v.version ? null : v.version)}>
+                        <button type="button" className="secondary" aria-label={`Diff v${v.version} against the draft`} aria-pressed={compare === v.version} onClick={() => setCompare(compare === v.version ? null : v.version)}>
                           Diff
                         </button>
-                        <button type="button" className="secondary" aria-label={`Publish v${v.version} again`} disabled={v.published || rollback.isPending} onClick={() => rollback.mutate(v.version)}>
+                        <button type="button" className="secondary" aria-label={`Publish this version (v${v.version})`} disabled={v.published || rollback.isPending} onClick={() => rollback.mutate(v.version)}>
                           Publish this version
                         </button>
                       </td>

@@ -64,7 +64,7 @@ export function TemplatesScreen() {
           data.items.length === 0 ? (
             <p>No templates.</p>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>

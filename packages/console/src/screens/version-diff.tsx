@@ -3,7 +3,7 @@ import { useEffect, useRef } from 'react';
 import { MergeView } from '@codemirror/merge';
 import { EditorView, basicSetup } from 'codemirror';
 import { EditorState } from '@codemirror/state';
-import { languageExtension } from '../code-editor';
+import { languageExtension, readableTheme } from '../code-editor';
 import type { Channel } from '../api';
 
 /** A template's content as one text: each field under a heading, in a fixed order. */
@@ -22,6 +22,7 @@ export function VersionDiff({ title, left, right }: { title: string; left: strin
     const readOnly = (label: string) => [
       basicSetup,
       languageExtension('liquid-html'),
+      readableTheme,
       EditorView.lineWrapping,
       EditorState.readOnly.of(true),
       EditorView.editable.of(false),
