@@ -1,16 +1,19 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { Suspense, lazy, useEffect, useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, onUnauthorized, session, ApiError } from './api';
 import { linkProps, useRoute } from './router';
 import { EventTypesScreen } from './screens/event-types';
 import { TemplatesScreen } from './screens/templates';
-import { TemplateEditor } from './screens/template-editor';
 import { EventsScreen } from './screens/events';
 import { EventScreen } from './screens/event';
 import { SuppressionsScreen } from './screens/suppressions';
 import { ApiKeysScreen } from './screens/api-keys';
 import { QueuesScreen } from './screens/queues';
 import { AuditScreen } from './screens/audit';
+import { Loading } from './ui';
+
+// CodeMirror is most of the bundle and only the editor needs it: loaded when first opened.
+const TemplateEditor = lazy(() => import('./screens/template-editor').then((m) => ({ default: m.TemplateEditor })));
 
 const SECTIONS = [
   ['event-types', 'Event types'],
@@ -134,7 +137,13 @@ function Screen({ parts }: { parts: string[] }) {
     case 'event-types':
       return <EventTypesScreen />;
     case 'templates':
-      return id ? <TemplateEditor id={id} /> : <TemplatesScreen />;
+      return id ? (
+        <Suspense fallback={<Loading what="the editor" />}>
+          <TemplateEditor id={id} />
+        </Suspense>
+      ) : (
+        <TemplatesScreen />
+      );
     case 'events':
       return id ? <EventScreen id={id} /> : <EventsScreen />;
     case 'suppressions':
