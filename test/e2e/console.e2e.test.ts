@@ -104,6 +104,13 @@ suite('the operator console', () => {
   };
   const previewHtml = () => page.locator('iframe[title="Email preview"]').getAttribute('srcdoc');
 
+  const signIn = async () => {
+    await page.goto(`${system.baseUrl}/console/`);
+    await page.getByLabel('Admin key').fill(system.adminKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Sections' }).waitFor();
+  };
+
   test('sign in, design, proof, publish, find the event, version, roll back, sign out', async () => {
     // Sign in, by keyboard.
     const started = Date.now();
@@ -278,5 +285,23 @@ suite('the operator console', () => {
         (missingEndpoints.length ? `; endpoints not on this branch (404): ${missingEndpoints.join(', ')}` : '') +
         '\n',
     );
+  });
+
+  test('the SMS and push editors show segments and encoding, and the payload size', async () => {
+    await signIn();
+    const sms = await system.api('POST', '/v1/templates', { eventType: 'WELCOME', channel: 'sms', name: 'Welcome SMS', content: { text: 'Hej {{ ctx.firstName }}' }, testData: { ctx: { firstName: 'Ann' } } });
+    expect(sms.status).toBe(201);
+    await page.goto(`${system.baseUrl}/console/templates/${sms.body.id}`);
+    await page.getByText('1 segment · GSM-7 encoding').waitFor();
+    await replaceEditor('SMS text source', 'Hej {{ ctx.firstName }} ✓');
+    await page.getByText('1 segment · UCS-2 encoding').waitFor();
+    await screen('sms-editor');
+    const push = await system.api('POST', '/v1/templates', { eventType: 'WELCOME', channel: 'push', name: 'Welcome push', content: { title: 'Hi {{ ctx.firstName }}', body: 'Welcome' }, testData: { ctx: { firstName: 'Ann' } } });
+    expect(push.status).toBe(201);
+    await page.goto(`${system.baseUrl}/console/templates/${push.body.id}`);
+    await page.getByText(/^Payload: \d+ bytes/).waitFor();
+    await page.locator('.push-card').getByText('Hi Ann').waitFor();
+    await screen('push-editor');
+    expect(problems).toEqual([]);
   });
 });

@@ -26,6 +26,7 @@ export function TemplateEditor({ id }: { id: string }) {
 }
 
 type Content = Record<string, unknown>;
+const REQUIRED: Record<Template['channel'], string[]> = { email: ['subject', 'mjml'], sms: ['text'], push: ['title', 'body'] };
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
 
 function Editor({ template }: { template: Template }) {
@@ -114,7 +115,8 @@ function Editor({ template }: { template: Template }) {
     setDirty(true);
     setContent((current) => {
       const next = { ...current };
-      if (value === undefined || (value === '' && field !== 'subject' && field !== 'mjml' && field !== 'text' && field !== 'title' && field !== 'body')) delete next[field];
+      // An emptied optional field is left out (the channel's default applies), a required one kept.
+      if (value === undefined || (value === '' && !REQUIRED[template.channel].includes(field))) delete next[field];
       else next[field] = value;
       return next;
     });
