@@ -161,6 +161,7 @@ async function main() {
     'Message Center is running.',
     `  API        ${base}/v1/events`,
     `  API docs   ${base}/docs`,
+    `  Console    ${base}/console/   (sign in with the admin key)`,
     `  Dashboard  ${base}/admin/queues   (admin key as the password)`,
     ...(env.SMTP_URL ? [] : [`  Outbox     ${base}/outbox   (emails land here while SMTP_URL is unset)`]),
     ...(devKeys

@@ -71,6 +71,8 @@ export const VersionView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   published: Type.Boolean(),
   warnings: Type.Array(TemplateWarning),
+  /** The frozen content, so a version can be compared with the draft (the console's diff). */
+  content: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 export type VersionView = Static<typeof VersionView>;
 

@@ -22,6 +22,7 @@ import { soapRoutes } from './soap';
 import { feedbackRoutes } from './feedback/feedback.routes';
 import { feedbackIntakeFor } from './feedback/feedback-intake';
 import { webhookEndpointsRoutes } from './webhooks/webhook-endpoints.routes';
+import { consoleAppRoutes } from './console/console-app.routes';
 import { validatorCompiler } from './http/validator-compiler';
 import { registerJsonBodyParser } from './http/json-body-parser';
 import { answerClientError } from './http/client-error';
@@ -91,6 +92,7 @@ export async function buildApp({ ctx, logger, metrics, snsAgent }: AppOptions) {
     snsTopicArns: ctx.config.feedback.snsTopicArns,
     ...(snsAgent ? { snsAgent } : {}),
   });
+  await app.register(consoleAppRoutes, { prefix: '/console' });
   await app.register(soapRoutes, {
     intake: ctx.intake,
     verifyApiKey: (key: string) => ctx.keys.verify(key),

@@ -96,7 +96,7 @@ test('every route declares its auth in code, and the public ones are exactly tho
   const table = app.routeAuthTable().filter((route) => route.method !== 'HEAD');
   expect(table.filter((route) => route.declared === undefined).map((r) => `${r.method} ${r.url}`)).toEqual([]);
   const publicRoutes = table
-    .filter((route) => route.declared === 'public' && !route.url.startsWith('/docs'))
+    .filter((route) => route.declared === 'public' && !route.url.startsWith('/docs') && !route.url.startsWith('/console'))
     .map((route) => `${route.method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
   expect(publicRoutes.sort()).toEqual([...PUBLIC].sort());
 });
@@ -136,6 +136,26 @@ test('routes outside the OpenAPI document: the dashboard and /metrics need admin
   expect(refused.statusCode).toBe(403);
   for (const url of ['/docs', '/docs/json', '/healthz']) expect([url, (await call('GET', url)).statusCode]).not.toEqual([url, 401]);
   expect((await call('GET', '/outbox')).statusCode).toBe(200);
+});
+
+test('the console: its static files are public, hidden from the OpenAPI document, under a strict CSP; deep links get index.html', async () => {
+  const consoleRoutes = app.routeAuthTable().filter((route) => route.url.startsWith('/console'));
+  expect(consoleRoutes.length).toBeGreaterThan(0);
+  expect(consoleRoutes.filter((route) => route.declared !== 'public')).toEqual([]);
+  expect((await operations()).filter((operation) => operation.includes('/console'))).toEqual([]);
+  expect((await call('GET', '/console')).headers.location).toBe('/console/');
+  for (const url of ['/console/', '/console/templates/42']) {
+    const page = await call('GET', url);
+    // 200 with a built console (ensure-ready builds it), 503 naming the build step without one.
+    expect([url, page.statusCode]).toEqual([url, page.statusCode === 503 ? 503 : 200]);
+    if (page.statusCode === 200) expect(page.body).toContain('<div id="root">');
+    else expect(page.json().detail).toMatch(/npm run build/);
+    const csp = String(page.headers['content-security-policy']);
+    for (const directive of ["script-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'self'"]) expect(csp).toContain(directive);
+    expect(csp).not.toMatch(/script-src[^;]*(unsafe|\*)/);
+  }
+  const missing = await call('GET', '/console/assets/nope.js');
+  expect([404, 503]).toContain(missing.statusCode);
 });
 
 test('off loopback the outbox viewer needs admin', async () => {

@@ -43,6 +43,7 @@ export function versionView(row: VersionRecord & { published: boolean }) {
     templateId: row.templateId,
     createdAt: row.createdAt.toISOString(),
     published: row.published,
+    content: row.content,
     warnings: row.warnings as { field: string; message: string; line?: number }[],
   };
 }
