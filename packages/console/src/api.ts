@@ -214,3 +214,31 @@ export interface QueueLane {
   queue: string;
   counts: { waiting: number; active: number; delayed: number; completed: number; failed: number; paused: number };
 }
+export interface WebhookEndpoint {
+  id: number;
+  url: string;
+  description: string | null;
+  /** Message types sent; empty: all. */
+  events: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  previousSecretExpiresAt: string | null;
+  failingSince: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface WebhookDelivery {
+  id: string;
+  webhookId: string;
+  type: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  replays: number;
+  responseCode: number | null;
+  error: string | null;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+  payload: Record<string, unknown>;
+}

@@ -10,6 +10,7 @@ import { SuppressionsScreen } from './screens/suppressions';
 import { ApiKeysScreen } from './screens/api-keys';
 import { QueuesScreen } from './screens/queues';
 import { AuditScreen } from './screens/audit';
+import { WebhookScreen, WebhooksScreen } from './screens/webhooks';
 import { Loading } from './ui';
 
 // CodeMirror is most of the bundle and only the editor needs it: loaded when first opened.
@@ -21,6 +22,7 @@ const SECTIONS = [
   ['events', 'Events'],
   ['suppressions', 'Suppressions'],
   ['api-keys', 'API keys'],
+  ['webhooks', 'Webhooks'],
   ['queues', 'Queues'],
   ['audit', 'Audit'],
 ] as const;
@@ -150,6 +152,8 @@ function Screen({ parts }: { parts: string[] }) {
       return <SuppressionsScreen />;
     case 'api-keys':
       return <ApiKeysScreen />;
+    case 'webhooks':
+      return id ? <WebhookScreen id={id} /> : <WebhooksScreen />;
     case 'queues':
       return <QueuesScreen />;
     case 'audit':
