@@ -7,6 +7,8 @@
  * screenshotted to test-artifacts/ and checked with axe-core (no serious or critical
  * violations), and the page must log no errors — a CSP violation would be one.
  */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -49,7 +51,8 @@ suite('the operator console', () => {
     if (!haveChromium) throw new Error(`CI=true and no Chromium at ${CHROMIUM}: .ci/run installs it (apt-get install -y chromium)`);
     expect(existsSync(path.join(DIST, 'index.html'))).toBe(true); // built by ensure-ready (npm test's pretest)
     mkdirSync(ARTIFACTS, { recursive: true });
-    system = await startSystem();
+    // The webhooks test's receiver listens on loopback, which the outbound policy refuses unless exempted.
+    system = await startSystem({ env: { OUTBOUND_ALLOW_PRIVATE: '127.0.0.1' } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -290,5 +293,104 @@ suite('the operator console', () => {
     await page.locator('.push-card').getByText('Hi Ann').waitFor();
     await screen('push-editor');
     expect(problems).toEqual([]);
+  });
+
+  test('webhooks: create an endpoint, see its secret once, test it, replay, disable', async () => {
+    // A receiver on loopback that accepts every message (204) and keeps what it got.
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const receiver: Server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    try {
+      // Whatever an earlier test left, start signed out (the key lives in the tab's sessionStorage).
+      await page.goto(`${system.baseUrl}/console/`);
+      await page.evaluate(() => sessionStorage.clear());
+      await signIn();
+      await nav('Webhooks');
+      await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+      await page.getByText('No webhook endpoints.').waitFor();
+      await screen('webhooks-empty');
+
+      // Create, by keyboard: the secret is shown once, with the hint to copy it.
+      await page.getByLabel('Endpoint URL').fill(url);
+      await page.getByLabel('Description').fill('Upstream CRM');
+      await page.getByRole('checkbox', { name: 'event.sent' }).check();
+      await page.getByRole('checkbox', { name: 'event.bounced' }).check();
+      await page.getByLabel('Description').press('Enter');
+      await page.getByText('copy it now, it is shown this once').waitFor();
+      const secret = await page.getByLabel('Signing secret').inputValue();
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+      const row = page.getByRole('row').filter({ hasText: url });
+      await row.getByText('event.sent, event.bounced').waitFor();
+      await row.getByText('Upstream CRM').waitFor();
+      await row.getByText('enabled').waitFor();
+      await screen('webhooks');
+      const [stored] = (await system.api('GET', '/v1/webhook-endpoints')).body.items;
+      expect(stored).toMatchObject({ url, description: 'Upstream CRM', events: ['event.sent', 'event.bounced'], enabled: true });
+      expect(JSON.stringify(stored)).not.toContain('whsec_');
+
+      // The endpoint's page: the secret is not shown again; a test message arrives and is logged.
+      await row.getByRole('link', { name: url }).click();
+      await page.getByRole('heading', { name: `Webhook endpoint ${stored.id}` }).waitFor();
+      expect(await page.getByLabel('Signing secret').count()).toBe(0);
+      await page.getByText('Nothing sent to this endpoint yet.').waitFor();
+      await page.getByRole('button', { name: 'Send test message' }).click();
+      const log = page.getByRole('region', { name: 'Delivery log' });
+      const delivered = log.getByRole('row').filter({ hasText: 'webhook.test' }).filter({ hasText: 'delivered' });
+      await delivered.waitFor(); // the log follows pending deliveries until they end
+      await delivered.getByRole('cell', { name: '204', exact: true }).waitFor();
+      expect(received).toHaveLength(1);
+      expect(JSON.parse(received[0]!.body)).toMatchObject({ type: 'webhook.test', data: { endpointId: stored.id } });
+      const webhookId = received[0]!.headers['webhook-id'];
+      expect(webhookId).toMatch(/^msg_\d+$/);
+      expect(received[0]!.headers['webhook-signature']).toMatch(/^v1,/);
+      await screen('webhook-delivered');
+
+      // Replay: the same message (same webhook-id) is sent again and the log says so.
+      await log.getByRole('button', { name: `Replay ${webhookId}` }).click();
+      await log.getByRole('row').filter({ hasText: String(webhookId) }).filter({ hasText: 'replayed 1×' }).filter({ hasText: 'delivered' }).waitFor();
+      expect(received.map((r) => r.headers['webhook-id'])).toEqual([webhookId, webhookId]);
+
+      // Rotate (confirmed): the new secret is shown once, and differs.
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('button', { name: 'Rotate secret' }).click();
+      const rotated = await page.getByLabel('Signing secret').inputValue();
+      expect(rotated).toMatch(/^whsec_/);
+      expect(rotated).not.toBe(secret);
+      await page.getByRole('button', { name: 'Done' }).click();
+      expect(await page.getByLabel('Signing secret').count()).toBe(0);
+
+      // Disable: the state and its reason show, and test and replay are refused until enabled again.
+      await page.getByRole('button', { name: 'Disable' }).click();
+      await page.getByText('Endpoint disabled.').waitFor();
+      await page.getByText('— Disabled by an operator').waitFor();
+      expect(await page.getByRole('button', { name: 'Send test message' }).isDisabled()).toBe(true);
+      expect(await log.getByRole('button', { name: `Replay ${webhookId}` }).isDisabled()).toBe(true);
+      expect((await system.api('GET', `/v1/webhook-endpoints/${stored.id}`)).body).toMatchObject({ enabled: false, disabledReason: 'Disabled by an operator' });
+      await screen('webhook-disabled');
+
+      // Readable at phone width: nothing but the tables' own scroll regions overflows sideways.
+      await page.setViewportSize({ width: 390, height: 844 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+      await screen('phone-webhook');
+      await page.setViewportSize({ width: 1280, height: 900 });
+
+      // A refused URL (http to a public address) shows the problem's detail.
+      await nav('Webhooks');
+      await page.getByLabel('Endpoint URL').fill('http://example.org/hooks');
+      expectedFailures.push([422, '/v1/webhook-endpoints']);
+      await page.getByRole('button', { name: 'Create endpoint' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Not created' }).filter({ hasText: 'must be https' }).waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });

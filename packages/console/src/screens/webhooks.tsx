@@ -27,11 +27,11 @@ function OnceSecret({ title, secret, onDone }: { title: string; secret: string; 
   return (
     <div className="panel once" role="status">
       <p>
-        {title} — copy it now, it is shown this once (select it and copy; receivers verify signatures with it):
+        {title} — copy it now, it is shown this once (receivers verify the signatures with it):
       </p>
-      <code className="secret" tabIndex={0} aria-label="Signing secret">
-        {secret}
-      </code>
+      <Field label="Signing secret" hint="Focus it and press Ctrl+C (⌘C) after Ctrl+A; it is not shown again.">
+        <input className="secret mono" readOnly value={secret} onFocus={(e) => e.currentTarget.select()} />
+      </Field>
       <button type="button" className="secondary" onClick={onDone}>
         Done
       </button>
