@@ -3,7 +3,8 @@
  * running services: sign in, create an event type and an email template, edit it and watch
  * the preview follow, see a Liquid error's line, send a proof and find it at the SMTP sink,
  * publish, push an event over the API, find it by externalId and see what was sent, publish
- * a second version, diff it against the first, roll back, sign out. Every screen is
+ * a second version, diff it against the first, roll back, sign out; and, apart, the Webhooks
+ * screen against a receiver on loopback (exempted by OUTBOUND_ALLOW_PRIVATE). Every screen is
  * screenshotted to test-artifacts/ and checked with axe-core (no serious or critical
  * violations), and the page must log no errors — a CSP violation would be one.
  */
@@ -295,7 +296,7 @@ suite('the operator console', () => {
     expect(problems).toEqual([]);
   });
 
-  test('webhooks: create an endpoint, see its secret once, test it, replay, disable', async () => {
+  test('webhooks: create an endpoint, see its secret once, test it, replay, rotate, disable, delete', async () => {
     // A receiver on loopback that accepts every message (204) and keeps what it got.
     const received: { headers: IncomingHttpHeaders; body: string }[] = [];
     const receiver: Server = createServer((request, response) => {
@@ -382,8 +383,13 @@ suite('the operator console', () => {
       await screen('phone-webhook');
       await page.setViewportSize({ width: 1280, height: 900 });
 
+      // Delete, confirmed: back to the list, which is empty again.
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('button', { name: 'Delete' }).click();
+      await page.getByText('No webhook endpoints.').waitFor();
+      expect((await system.api('GET', `/v1/webhook-endpoints/${stored.id}`)).status).toBe(404);
+
       // A refused URL (http to a public address) shows the problem's detail.
-      await nav('Webhooks');
       await page.getByLabel('Endpoint URL').fill('http://example.org/hooks');
       expectedFailures.push([422, '/v1/webhook-endpoints']);
       await page.getByRole('button', { name: 'Create endpoint' }).click();
