@@ -135,6 +135,9 @@ test('a DSN through the HTTP intake: forged VERP changes nothing; the real one b
   expect(applied).toEqual({ status: 200, body: { outcome: 'applied', effect: 'bounced', eventId: id, status: 'bounced' } });
   const event = (await system.api('GET', `/v1/events/${id}`)).body;
   expect(event).toMatchObject({ status: 'bounced', reason: expect.stringMatching(/^Bounced: 5\.1\.1/) });
+  // The event's timeline: the send, then the bounce; and the event as it was accepted.
+  expect(event.deliveries[0].attemptLog.map((a: { outcome: string }) => a.outcome)).toEqual(['sent', 'bounced']);
+  expect(event.payload).toMatchObject({ type: 'RECEIPT', email: 'gone@example.test' });
   expect(await suppressions('gone@example.test')).toEqual([expect.objectContaining({ address: 'gone@example.test', source: 'feedback:mail' })]);
   const listed = await system.api('GET', '/v1/events?status=bounced', undefined, system.ingestKey);
   expect(listed.body.items.map((e: { id: string }) => e.id)).toContain(id);

@@ -41,6 +41,17 @@ export const DeliveryView = Type.Object({
   providerMessageId: Type.Optional(Type.String()),
   error: Type.Optional(Type.String()),
   sentAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** Every attempt and later report (bounce, complaint), oldest first: the event's timeline. */
+  attemptLog: Type.Optional(
+    Type.Array(
+      Type.Object({
+        at: Type.String({ format: 'date-time' }),
+        provider: Type.String(),
+        outcome: Type.String({ description: 'sent, transient, rate-limited, permanent, address-invalid, or a feedback note' }),
+        error: Type.Optional(Type.String()),
+      }),
+    ),
+  ),
 });
 
 /**
@@ -73,6 +84,8 @@ export const EventView = Type.Object({
   nextAttemptAt: Type.Optional(Type.String({ format: 'date-time' })),
   scheduled: Type.Optional(Type.String({ format: 'date-time' })),
   queue: Type.Optional(QueueStateView),
+  /** The event as accepted (its addresses, ctx, ...), on the single-event read only. */
+  payload: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   deliveries: Type.Array(DeliveryView),
 });
 export type EventView = Static<typeof EventView>;
@@ -98,6 +111,6 @@ export const EventListQuery = Type.Object({
 export type EventListQuery = Static<typeof EventListQuery>;
 
 export const EventPage = Type.Object({
-  items: Type.Array(Type.Omit(EventView, ['deliveries'])),
+  items: Type.Array(Type.Omit(EventView, ['deliveries', 'payload'])),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });

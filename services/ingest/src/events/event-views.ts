@@ -20,6 +20,7 @@ export function eventView(event: EventRecord, queue?: QueueStateView): EventView
     ...(event.nextAttemptAt ? { nextAttemptAt: event.nextAttemptAt.toISOString() } : {}),
     ...(event.scheduledAt ? { scheduled: event.scheduledAt.toISOString() } : {}),
     ...(queue ? { queue } : {}),
+    payload: event.payload,
     deliveries: event.deliveries.map((d) => ({
       channel: d.channel,
       provider: d.provider,
@@ -28,6 +29,7 @@ export function eventView(event: EventRecord, queue?: QueueStateView): EventView
       ...(d.providerMessageId ? { providerMessageId: d.providerMessageId } : {}),
       ...(d.error ? { error: d.error } : {}),
       ...(d.sentAt ? { sentAt: d.sentAt.toISOString() } : {}),
+      attemptLog: d.attemptLog.map((a) => ({ at: a.at, provider: a.provider, outcome: a.outcome, ...(a.error ? { error: a.error } : {}) })),
     })),
   };
 }
@@ -55,6 +57,7 @@ export function queuedEventView(job: Job<EventJob>, queue: QueueStateView): Even
     ...(data.event.scheduled ? { scheduled: data.event.scheduled } : {}),
     ...(queue.nextAttemptAt && !data.event.scheduled ? { nextAttemptAt: queue.nextAttemptAt } : {}),
     queue,
+    payload: data.event as Record<string, unknown>,
     deliveries: [],
   };
 }

@@ -175,7 +175,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
         limit,
       });
       const items = rows.map((row) => {
-        const { deliveries: _omit, ...rest } = eventView(row);
+        const { deliveries: _omit, payload: _heavy, ...rest } = eventView(row);
         return rest;
       });
       return { items, nextCursor: rows.length === limit ? rows[rows.length - 1]!.id.toString() : null };
