@@ -147,7 +147,8 @@ withKubectl('deploy/k8s/overlays/example (KEDA)', () => {
     expect(scaled.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'mc-worker' });
     const [trigger] = scaled.spec.triggers;
     expect(trigger.type).toBe('prometheus');
-    expect(trigger.metadata.query).toMatch(/^sum\(bullmq_job_count\{/);
+    // Each ingest replica reports the whole queue: one series per (queue, state) before the sum.
+    expect(trigger.metadata.query).toMatch(/^sum\(max by \(queue, state\) \(bullmq_job_count\{/);
     expect(trigger.metadata.query).toContain('namespace="message-center"');
     for (const queue of [...Object.values(QUEUE_NAMES), WEBHOOKS_QUEUE]) expect(trigger.metadata.query).toContain(queue);
     expect(trigger.metadata.query).toContain('state=~"waiting|prioritized|active"');
