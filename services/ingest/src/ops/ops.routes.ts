@@ -64,7 +64,8 @@ export const opsRoutes: FastifyPluginAsync<{ ctx: IngestContext; metrics: Ingest
     { config: { auth: 'metrics' }, schema: { tags: ['operations'], summary: 'Prometheus metrics, BullMQ queue depths included' } },
     async (request, reply) => {
       // Without Redis the queue figures are left out, not the process's own: a scrape still
-      // shows this replica, and the missing bullmq_* series say what is wrong.
+      // shows this replica, and the missing bullmq_* series say what is wrong. BullMQ waits for
+      // its connection rather than failing, hence the bound (within Prometheus' 10 s timeout).
       const queues = await withTimeout(
         ctx.queueMetrics().catch((error: unknown) => {
           request.log.warn({ err: error }, 'queue metrics unavailable; served without them');
