@@ -157,6 +157,29 @@ withKubectl('deploy/k8s/overlays/example (KEDA)', () => {
   });
 });
 
+withKubectl('deploy/k8s/components/prometheus-operator (in overlays/example)', () => {
+  const manifests = kubectl ? render('overlays/example') : [];
+
+  test("the ingest's /metrics is scraped through its Service with a key from a Secret, the workers' pods directly", () => {
+    const service = find(manifests, 'Service', 'mc-ingest');
+    const monitor = find(manifests, 'ServiceMonitor', 'mc-ingest');
+    expect(service.metadata).toMatchObject({ labels: expect.objectContaining(monitor.spec.selector.matchLabels) });
+    const [endpoint] = monitor.spec.endpoints;
+    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(endpoint.port);
+    expect(endpoint.path).toBe('/metrics');
+    served('services/ingest/src/ops/ops.routes.ts', '/metrics');
+    expect(endpoint.authorization).toEqual({ type: 'Bearer', credentials: { name: 'message-center-metrics', key: 'token' } });
+
+    const worker = find(manifests, 'Deployment', 'mc-worker');
+    const podMonitor = find(manifests, 'PodMonitor', 'mc-worker');
+    expect(worker.spec.template.metadata.labels).toMatchObject(podMonitor.spec.selector.matchLabels);
+    const [podEndpoint] = podMonitor.spec.podMetricsEndpoints;
+    expect(podSpecOf(worker).containers[0].ports.map((p: { name: string }) => p.name)).toContain(podEndpoint.port);
+    expect(podEndpoint.path).toBe('/metrics');
+    served('services/worker/src/metrics-server.ts', '/metrics');
+  });
+});
+
 withKubectl('deploy/k8s/overlays/example-hpa (prometheus-adapter)', () => {
   const manifests = kubectl ? render('overlays/example-hpa') : [];
 
