@@ -39,6 +39,13 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/'],
     },
     {
+      // The Kubernetes manifests rendered with kubectl kustomize (no cluster needed).
+      ...common,
+      displayName: 'deploy',
+      testMatch: ['<rootDir>/test/deploy/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
+    },
+    {
       ...common,
       displayName: 'faults',
       testMatch: ['<rootDir>/test/faults/**/*.faults.test.ts'],

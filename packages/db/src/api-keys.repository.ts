@@ -4,8 +4,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { notFound } from '@mc/core';
 import type { PrismaClient, ApiKey } from './generated/prisma/client';
 
-/** `feedback`: may post bounce and complaint reports (POST /v1/feedback/email), nothing else. */
-export const API_KEY_SCOPES = ['admin', 'events:write', 'feedback'] as const;
+/**
+ * `feedback`: may post bounce and complaint reports (POST /v1/feedback/email), nothing else.
+ * `metrics`: may read GET /metrics, nothing else (a Prometheus scraper's key).
+ */
+export const API_KEY_SCOPES = ['admin', 'events:write', 'feedback', 'metrics'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export interface ApiKeyRecord {

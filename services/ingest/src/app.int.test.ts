@@ -134,6 +134,13 @@ describe('with Redis unreachable', () => {
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toMatchObject({ redis: 'down', postgres: 'up' });
   });
+
+  test('/metrics still answers with the process metrics, without the queue figures it cannot read', async () => {
+    const scraped = await downApp.inject({ method: 'GET', url: '/metrics', headers: auth });
+    expect(scraped.statusCode).toBe(200);
+    expect(scraped.body).toMatch(/^# HELP process_cpu_user_seconds_total /m);
+    expect(scraped.body).not.toContain('bullmq_job_count');
+  });
 });
 
 describe('with a per-key ingest rate', () => {

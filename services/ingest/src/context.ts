@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { DomainError, EventIdGenerator, LANES, pushEndpointCheck, createSecretBox, type Lane, type SecretBox } from '@mc/core';
-import { QUEUE_NAMES, TEMPLATE_CHANGES_CHANNEL, WEBHOOKS_QUEUE, webhookJob } from '@mc/contracts';
+import { MAINTENANCE_QUEUE, QUEUE_NAMES, TEMPLATE_CHANGES_CHANNEL, WEBHOOKS_QUEUE, webhookJob } from '@mc/contracts';
 import type { Config } from '@mc/config';
 import {
   createPrismaClient,
@@ -26,6 +26,7 @@ import { createEventTypeCatalog, type EventTypeCatalog } from './events/event-ty
 import { EventIntake } from './events/event-intake';
 import { createKeyStore, type KeyStore } from './plugins/auth';
 import { AuthFailureThrottle } from './plugins/auth-failure-throttle';
+import { exportQueueMetrics } from './ops/queue-metrics';
 
 export interface IngestContext {
   config: Readonly<Config>;
@@ -57,6 +58,8 @@ export interface IngestContext {
   enqueueWebhooks(messages: readonly { id: bigint; replays: number }[]): Promise<void>;
   /** Tells every worker that what is published for an event type changed. */
   announceTemplateChange(change: { eventTypeId: number }): Promise<void>;
+  /** BullMQ's Prometheus text for every queue (both lanes, webhooks, maintenance), merged. */
+  queueMetrics(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -125,6 +128,10 @@ export async function createIngestContext(
     }
   };
 
+  // Read only here (its jobs are the workers'): its depth belongs on /metrics with the others.
+  const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  maintenanceQueue.on('error', () => undefined);
+
   let providers: Promise<ChannelProviders> | undefined;
   return {
     config,
@@ -161,9 +168,10 @@ export async function createIngestContext(
     async announceTemplateChange(change) {
       await redis.publish(`${config.queuePrefix}:${TEMPLATE_CHANGES_CHANNEL}`, JSON.stringify(change));
     },
+    queueMetrics: () => exportQueueMetrics([...Object.values(queues), webhookQueue, maintenanceQueue]),
     async close() {
       await (await providers)?.close();
-      await Promise.all([...Object.values(queues).map((q) => q.close()), webhookQueue.close()]);
+      await Promise.all([...Object.values(queues).map((q) => q.close()), webhookQueue.close(), maintenanceQueue.close()]);
       redis.disconnect();
       await prisma.$disconnect();
     },

@@ -126,11 +126,28 @@ test('every route in the OpenAPI document: no key → 401, an events:write key o
   expect(wrong).toEqual([]);
 }, 60_000); // ~90 requests, some loading MJML or mailparser on first use, on a shared machine
 
-test('routes outside the OpenAPI document: the dashboard and /metrics need admin, the docs are open', async () => {
+test('routes outside the OpenAPI document: the dashboard needs admin, /metrics a metrics key, the docs are open', async () => {
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/api-keys',
+    headers: { authorization: `Bearer ${ADMIN}` },
+    payload: { name: 'prometheus', scopes: ['metrics'] },
+  });
+  expect(created.statusCode).toBe(201);
+  const METRICS = (created.json() as { key: string }).key;
   for (const url of ['/admin/queues', '/admin/queues/api/queues', '/metrics']) {
     expect([url, (await call('GET', url)).statusCode]).toEqual([url, 401]);
     expect([url, (await call('GET', url, INGEST)).statusCode]).toEqual([url, 403]);
     expect([url, (await call('GET', url, ADMIN)).statusCode]).toEqual([url, 200]);
+  }
+  // A scraper's key reads /metrics and nothing else.
+  const scraped = await call('GET', '/metrics', METRICS);
+  expect(scraped.statusCode).toBe(200);
+  for (const url of ['/admin/queues', '/v1/api-keys', '/v1/events']) expect([url, (await call('GET', url, METRICS)).statusCode]).toEqual([url, 403]);
+  // BullMQ's queue depths, one family each (a second HELP line would fail the whole scrape).
+  expect(scraped.body.match(/^# HELP bullmq_job_count /gm)).toHaveLength(1);
+  for (const queue of ['events-realtime', 'events-batch', 'webhooks', 'maintenance']) {
+    expect(scraped.body).toContain(`bullmq_job_count{queue="${queue}", state="waiting"} `);
   }
   const refused = await call('PUT', '/admin/queues/api/queues/pause', INGEST);
   expect(refused.statusCode).toBe(403);

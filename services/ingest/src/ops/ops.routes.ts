@@ -57,10 +57,28 @@ export const opsRoutes: FastifyPluginAsync<{ ctx: IngestContext; metrics: Ingest
     },
   );
 
-  app.get('/metrics', { config: { auth: 'admin' }, schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
-    reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
+  // Scope `metrics` (or admin): a Prometheus scraper, or KEDA reading queue depth through it,
+  // holds a key that can read this and nothing else.
+  app.get(
+    '/metrics',
+    { config: { auth: 'metrics' }, schema: { tags: ['operations'], summary: 'Prometheus metrics, BullMQ queue depths included' } },
+    async (request, reply) => {
+      // Without Redis the queue figures are left out, not the process's own: a scrape still
+      // shows this replica, and the missing bullmq_* series say what is wrong. BullMQ waits for
+      // its connection rather than failing, hence the bound (within Prometheus' 10 s timeout).
+      const queues = await withTimeout(
+        ctx.queueMetrics().catch((error: unknown) => {
+          request.log.warn({ err: error }, 'queue metrics unavailable; served without them');
+          return '';
+        }),
+        2000,
+        '',
+      );
+      const own = await metrics.registry.metrics();
+      reply.type(metrics.registry.contentType);
+      return `${own.endsWith('\n') || own === '' ? own : `${own}\n`}${queues}`;
+    },
+  );
 
   await app.register(dashboard, { ctx });
 };

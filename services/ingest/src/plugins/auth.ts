@@ -1,6 +1,6 @@
 /**
  * API-key authentication with scopes, on every route. A route states what it needs in its
- * config (`auth: 'public' | 'events:write' | 'feedback' | 'admin'`); a route that states nothing needs
+ * config (`auth: 'public' | 'events:write' | 'feedback' | 'metrics' | 'admin'`); a route that states nothing needs
  * admin, so forgetting to declare never opens a door (and the route-table test names it).
  * Keys are compared as SHA-256 hashes; the bootstrap keys come from the environment, the others
  * from Postgres, cached briefly — unknown keys too, so repeating a wrong key costs no lookup.
@@ -13,7 +13,7 @@ import { DomainError } from '@mc/core';
 import { problemFromError, statusOf } from '../http/problems';
 import type { AuthFailureThrottle } from './auth-failure-throttle';
 
-export type RouteAuth = 'public' | 'events:write' | 'feedback' | 'admin';
+export type RouteAuth = 'public' | 'events:write' | 'feedback' | 'metrics' | 'admin';
 
 export interface Principal {
   /** Stable id for idempotency scoping and logs: `env:admin`, `key:12`, `soap-operator:mc`. */
