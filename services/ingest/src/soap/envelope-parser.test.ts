@@ -131,7 +131,8 @@ describe('XML safety', () => {
   ])('refuses %s fast, before parsing', (_label, xml) => {
     const started = performance.now();
     const fault = faultOf(() => parseSoapEnvelope(xml));
-    expect(performance.now() - started).toBeLessThan(50);
+    // Guards against expansion, not a speed target: an expanded entity bomb takes minutes.
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(fault.faultCode).toBe('Client');
     expect(fault.detail).toMatch(/DOCTYPE or ENTITY declaration is not allowed/);
   });
@@ -157,7 +158,7 @@ describe('XML safety', () => {
     } catch (error) {
       outcome = (error as SoapFault).detail;
     }
-    expect(performance.now() - started).toBeLessThan(1000); // ~50 ms here
+    expect(performance.now() - started).toBeLessThan(3000); // ~50 ms here; quadratic took minutes
     expect(outcome).toMatch(detail);
   });
 
@@ -277,7 +278,7 @@ describe('attribute limits', () => {
     const flood = `<a${Array.from({ length: 200_000 }, (_, i) => ` xmlns:a${i}="urn:abc"`).join('')}/>`;
     const started = performance.now();
     expect(faultOf(() => parseXmlDocument(flood)).detail).toMatch(/more than 256 attributes/);
-    expect(performance.now() - started).toBeLessThan(1000); // the text alone is 4.6 MB; ~10 ms here
+    expect(performance.now() - started).toBeLessThan(3000); // the text alone is 4.6 MB; ~10 ms here
   });
 });
 
@@ -361,9 +362,8 @@ describe('a 1,000-event PushEvents body', () => {
         `warm best ${warm[0]!.toFixed(1)} ms, warm median ${warm[2]!.toFixed(1)} ms; ` +
         `parse alone: first ${cold.parseMs.toFixed(1)} ms, warm median ${warmParse[2]!.toFixed(1)} ms`,
     );
-    // The best of several runs: a busy CI machine (jest runs files in parallel) slows single
-    // runs several-fold; the best one still shows what the code costs.
-    expect(Math.min(cold.ms, warm[0]!)).toBeLessThan(500);
+    // Printed, not asserted: speed is the benchmark's to judge (a busy machine slows single runs
+    // several-fold); this test checks the mapping of a large batch.
     expect(cold.mapped).toHaveLength(1000);
     expect(cold.mapped.every((m) => m.ok)).toBe(true);
     const last = cold.mapped[999]!;
