@@ -71,7 +71,7 @@ export function ratioRows({ ratios, limits }) {
     rows.push({
       section: 'ratios',
       name: `${RATIOS[key].label} (${key})`,
-      value: r.ratio === null ? 'n/a' : `${r.ratio.toFixed(2)}×  ${fmt(r.value)} / ${fmt(r.ceiling)} ${r.unit}`,
+      value: r.ratio === null ? 'n/a' : `${(Math.floor(r.ratio * 100) / 100).toFixed(2)}×  ${fmt(r.value)} / ${fmt(r.ceiling)} ${r.unit}`,
       unit: '',
       targetText: `≥ ${r.target}×`,
       pass: r.pass,
@@ -104,5 +104,3 @@ export function checkSmoke({ ratios, limits }) {
   return problems;
 }
 
-export const RATIO_KEYS = Object.keys(RATIOS);
-export const LIMIT_KEYS = Object.keys(LIMITS);
