@@ -31,7 +31,7 @@ export function readConfig(argv = process.argv.slice(2)) {
       singleWarmup: int('BENCH_SINGLE_WARMUP', size(500, 100)), // unmeasured single requests first
     },
     delivery: {
-      events: int('BENCH_EVENTS', size(5000, 500)),
+      events: int('BENCH_EVENTS', size(5000, 300)),
       concurrency: int('BENCH_WORKER_CONCURRENCY', 50), // WORKER_CONCURRENCY_BATCH and _REALTIME
       timeoutSeconds: int('BENCH_DELIVERY_TIMEOUT_S', 90),
     },
