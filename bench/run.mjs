@@ -184,7 +184,9 @@ async function main() {
           const lat = details.latency.latencyMs;
           rows.push({ section: 'delivery', name: `latency accepted → sink at ${cfg.latency.rate}/s: p50 / p99`, value: `${round(lat.p50, 1)} / ${round(lat.p99, 1)}`, unit: 'ms' });
         });
-        // The SMTP worker's memory, read before it stops for the no-op run.
+        // The SMTP worker's memory, read before it stops for the no-op run (found by name when
+        // the delivery run failed after starting it).
+        workerProc ??= system.children.find((c) => c.name === 'worker');
         if (workerProc) details.workerMemoryAfterDelivery = memoryOf(workerProc.pid);
         await section('delivery-noop', async () => {
           log('── 2c. delivery with no network send (outbox provider), and the delivery ceilings');
