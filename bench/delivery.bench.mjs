@@ -2,10 +2,14 @@
 //    an SMTP sink in this process; messages/s from the first request to the last message
 //    received, then every event checked `sent` in Postgres.
 import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { benchEvent } from './ingest.bench.mjs';
-import { createClient } from './lib/load.mjs';
+import { createClient, runLoops } from './lib/load.mjs';
 import { formatCpu, memoryOf, startCpuProbe } from './lib/proc.mjs';
-import { nowMs, round, sleep } from './lib/stats.mjs';
+import { nowMs, round, sleep, summarize } from './lib/stats.mjs';
+import { ROOT } from './lib/system.mjs';
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
@@ -139,7 +143,6 @@ export async function runDeliveryBench({ system, sink, eventType, queueNames, cf
     name: `end to end: messages/s (1 worker, ${n} events)`,
     value: round(messagesPerSecond, 1),
     unit: 'msg/s',
-    target: { op: '>=', value: cfg.targets.deliveryMessagesPerSecond },
     extraCheck: timedOut,
   });
   // CPU time per message is less sensitive to what else runs on the machine than the rate.
@@ -182,4 +185,205 @@ export async function runDeliveryBench({ system, sink, eventType, queueNames, cf
     target: { op: '<=', value: 0 },
   });
   return { rows, details, worker, workerIdleMemory };
+}
+
+/** How many SMTP connections the worker's pool opens: createSmtpProvider's default, which the worker keeps. */
+export function workerSmtpPoolSize() {
+  const source = readFileSync(path.join(ROOT, 'packages/channels/dist/smtp.provider.js'), 'utf8');
+  const match = /maxConnections:\s*options\.maxConnections\s*\?\?\s*(\d+)/.exec(source);
+  if (!match) throw new Error('cannot find the SMTP pool size in packages/channels/dist/smtp.provider.js');
+  return Number(match[1]);
+}
+
+/**
+ * End-to-end latency at a steady rate: single events (`POST /v1/events`, open loop: one every
+ * 1000/rate ms whatever the answers do) to the running worker; per event, the time from its
+ * 202 (the event is in Redis) to its message at the SMTP sink.
+ */
+export async function runLatencyBench({ system, sink, eventType, cfg, log }) {
+  const { rate, seconds } = cfg.latency;
+  const n = Math.max(1, Math.round(rate * seconds));
+  const client = createClient(system.baseUrl, system.ingestKey, 64);
+  const sentAt = new Array(n);
+  const acceptedAt = new Array(n);
+  const failures = [];
+  const emailOf = (i) => `lat-${i}@example.com`;
+  const bodies = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ ...benchEvent(eventType, i, 'lat'), email: emailOf(i) }),
+  );
+  log(`latency: ${n} single events at ${rate}/s`);
+  const t0 = nowMs();
+  const inFlight = [];
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - nowMs();
+    if (wait > 1) await sleep(wait);
+    sentAt[i] = nowMs();
+    inFlight.push(
+      client.post('/v1/events', bodies[i]).then((res) => {
+        if (res.status === 202) acceptedAt[i] = nowMs();
+        else failures.push(`${res.status}: ${JSON.stringify(res.body).slice(0, 200)}`);
+      }),
+    );
+  }
+  const sendSeconds = (nowMs() - t0) / 1000;
+  await Promise.all(inFlight);
+  await client.close();
+  const deadline = Date.now() + cfg.delivery.timeoutSeconds * 1000;
+  const arrived = () => bodies.reduce((a, _, i) => a + (sink.arrivalByRecipient.has(emailOf(i)) ? 1 : 0), 0);
+  while (arrived() < n - failures.length && Date.now() < deadline) await sleep(20);
+  const latencies = [];
+  const fromSend = [];
+  for (let i = 0; i < n; i++) {
+    const at = sink.arrivalByRecipient.get(emailOf(i));
+    if (at === undefined || acceptedAt[i] === undefined) continue;
+    latencies.push(at - acceptedAt[i]);
+    fromSend.push(at - sentAt[i]);
+  }
+  const details = {
+    rate,
+    events: n,
+    achievedRate: round(n / sendSeconds, 1),
+    failedRequests: failures.length,
+    firstFailures: failures.slice(0, 3),
+    delivered: latencies.length,
+    latencyMs: summarize(latencies),
+    latencyFromSendMs: summarize(fromSend),
+  };
+  log(`  latency accepted → sink: p50 ${details.latencyMs.p50} ms, p99 ${details.latencyMs.p99} ms (${latencies.length}/${n} delivered, sent at ${details.achievedRate}/s)`);
+  if (latencies.length < n) throw new Error(`latency run: only ${latencies.length} of ${n} events reached the sink (${failures.length} failed requests)`);
+  return details;
+}
+
+/** Sent events in the schema, on one connection polled until `target` (or the timeout). */
+async function waitForSent(databaseUrl, schema, target, timeoutSeconds) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM "${schema}".events WHERE status = 'sent'`);
+      if (rows[0].n >= target || Date.now() > deadline) return { sent: rows[0].n, at: nowMs() };
+      await sleep(25);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Delivery with no network send: a worker whose email provider is the dev outbox (chosen by
+ * configuration: SMTP_URL unset, OUTBOX_DIR a temporary directory), so the full worker path —
+ * job, lookups, render, state in Postgres — runs and the message is written to a file. N events
+ * through the batch endpoint; messages/s from the first 202 to the N-th `sent` row.
+ */
+export async function runNoopDeliveryBench({ system, eventType, queueNames, cfg, log }) {
+  const n = cfg.delivery.events;
+  const outboxDir = mkdtempSync(path.join(os.tmpdir(), 'mc-bench-outbox-'));
+  const concurrency = String(cfg.delivery.concurrency);
+  const worker = await system.startWorker(
+    { WORKER_CONCURRENCY_BATCH: concurrency, WORKER_CONCURRENCY_REALTIME: concurrency, SMTP_URL: '', OUTBOX_DIR: outboxDir },
+    queueNames,
+    'worker-outbox',
+  );
+  try {
+    const before = await waitForSent(cfg.databaseUrl, system.db.schema, 0, 0);
+    const client = createClient(system.baseUrl, system.ingestKey, 1);
+    log(`no-op delivery: ${n} events to a worker with the outbox provider (${outboxDir})`);
+    const ingestProc = system.children.find((c) => c.name === 'ingest');
+    const probe = startCpuProbe({ ingest: ingestProc.pid, worker: worker.pid });
+    let firstAccept;
+    for (let from = 0; from < n; from += cfg.ingest.batchSize) {
+      const size = Math.min(cfg.ingest.batchSize, n - from);
+      const body = JSON.stringify({ events: Array.from({ length: size }, (_, i) => benchEvent(eventType, from + i, 'noop')) });
+      const res = await client.post('/v1/events/batch', body);
+      if (res.status !== 202 || res.body.accepted !== size) throw new Error(`batch push → ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
+      firstAccept ??= nowMs();
+    }
+    await client.close();
+    const done = await waitForSent(cfg.databaseUrl, system.db.schema, before.sent + n, cfg.delivery.timeoutSeconds);
+    const cpu = probe();
+    log(`  ${formatCpu(cpu)}`);
+    const delivered = done.sent - before.sent;
+    if (delivered < n) throw new Error(`no-op delivery: only ${delivered} of ${n} events sent within ${cfg.delivery.timeoutSeconds} s`);
+    const seconds = (done.at - firstAccept) / 1000;
+    return {
+      events: n,
+      seconds: round(seconds, 3),
+      messagesPerSecond: round(n / seconds, 1),
+      workerCpuMsPerMessage: round((cpu.coresUsed.worker * cpu.seconds * 1000) / n, 2),
+      cpu,
+      workerMemory: memoryOf(worker.pid),
+    };
+  } finally {
+    await system.stopProcess(worker);
+    rmSync(outboxDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Ceiling of SMTP delivery: a raw nodemailer pool (the worker's pool size) to the same sink,
+ * N messages of the size the worker sent, `concurrency` in flight (the worker's).
+ */
+export async function smtpCeiling({ sink, n, messageBytes, concurrency, poolSize }) {
+  const nodemailer = require('nodemailer');
+  const transport = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: poolSize, maxMessages: Infinity });
+  const filler = 'x'.repeat(Math.max(0, messageBytes - 200));
+  sink.reset();
+  try {
+    const wallMs = await runLoops({
+      clients: concurrency,
+      jobs: n,
+      fn: (i) =>
+        transport.sendMail({
+          envelope: { from: 'bench@example.org', to: [`ceiling-${i}@example.com`] },
+          raw: `From: bench@example.org\r\nTo: ceiling-${i}@example.com\r\nSubject: ceiling ${i}\r\n\r\n${filler.replace(/(.{76})/g, '$1\r\n')}\r\n`,
+        }),
+    });
+    if (sink.count < n) throw new Error(`SMTP ceiling: ${sink.count} of ${n} at the sink`);
+    return { messages: n, messageBytes, poolSize, concurrency, seconds: round(wallMs / 1000, 3), messagesPerSecond: round(n / (wallMs / 1000), 1) };
+  } finally {
+    transport.close();
+  }
+}
+
+/**
+ * Ceiling of the no-op delivery: raw BullMQ, N empty jobs added in batches (as the ingest adds
+ * them) and processed by a Worker doing nothing, with the worker's concurrency and job options;
+ * from the first addBulk's answer to the N-th completion.
+ */
+export async function bullmqCeiling({ redisUrl, prefix, n, batchSize, concurrency }) {
+  const { Queue, Worker } = require('bullmq');
+  const { Redis } = require('ioredis');
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('ceiling-deliver', { connection, prefix });
+  let completed = 0;
+  let resolveDone;
+  const done = new Promise((resolve) => (resolveDone = resolve));
+  const worker = new Worker('ceiling-deliver', async () => undefined, {
+    connection: new Redis(redisUrl, { maxRetriesPerRequest: null }),
+    prefix,
+    concurrency,
+  });
+  worker.on('completed', () => {
+    if (++completed === n) resolveDone(nowMs());
+  });
+  try {
+    await worker.waitUntilReady();
+    let first;
+    const opts = { attempts: 25, removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 7 * 86400, count: 10_000 } };
+    for (let from = 0; from < n; from += batchSize) {
+      const size = Math.min(batchSize, n - from);
+      await queue.addBulk(Array.from({ length: size }, () => ({ name: 'deliver', data: {}, opts })));
+      first ??= nowMs();
+    }
+    const end = await Promise.race([done, sleep(120_000).then(() => undefined)]);
+    if (end === undefined) throw new Error(`BullMQ ceiling: ${completed} of ${n} jobs completed in 120 s`);
+    return { jobs: n, concurrency, seconds: round((end - first) / 1000, 3), jobsPerSecond: round(n / ((end - first) / 1000), 1) };
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    connection.disconnect();
+  }
 }

@@ -8,6 +8,7 @@ const { SMTPServer } = require('smtp-server');
 export async function startSmtpSink() {
   const arrivals = []; // performance.now() per message, in arrival order
   const recipients = new Set();
+  const arrivalByRecipient = new Map(); // address → performance.now() of its first message
   let duplicates = 0;
   let bytes = 0;
   let waiters = [];
@@ -25,10 +26,14 @@ export async function startSmtpSink() {
         bytes += chunk.length;
       });
       stream.on('end', () => {
-        arrivals.push(performance.now());
+        const now = performance.now();
+        arrivals.push(now);
         for (const rcpt of session.envelope.rcptTo) {
           if (recipients.has(rcpt.address)) duplicates++;
-          else recipients.add(rcpt.address);
+          else {
+            recipients.add(rcpt.address);
+            arrivalByRecipient.set(rcpt.address, now);
+          }
         }
         const id = arrivals.length.toString(36);
         callback(null, `Ok: queued as B${id}`);
@@ -53,6 +58,7 @@ export async function startSmtpSink() {
       return arrivals.length;
     },
     arrivals,
+    arrivalByRecipient,
     get duplicates() {
       return duplicates;
     },
@@ -77,6 +83,7 @@ export async function startSmtpSink() {
     reset() {
       arrivals.length = 0;
       recipients.clear();
+      arrivalByRecipient.clear();
       duplicates = 0;
       bytes = 0;
     },

@@ -137,8 +137,8 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir,
   }
 
   /** Starts a worker and waits until BullMQ lists a consumer on every lane's queue. */
-  async function startWorker(extraEnv, queueNames) {
-    const proc = start('worker', 'services/worker/dist/main.js', extraEnv);
+  async function startWorker(extraEnv, queueNames, name = 'worker') {
+    const proc = start(name, 'services/worker/dist/main.js', extraEnv);
     const { Queue } = require('bullmq');
     const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const queues = queueNames.map((name) => new Queue(name, { connection, prefix: queuePrefix }));
@@ -155,6 +155,22 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir,
       await Promise.all(queues.map((q) => q.close()));
       connection.disconnect();
     }
+  }
+
+  /**
+   * A ceiling server (lib/ceiling-server.mjs, `noop` or `add`) as a process of its own, like
+   * the ingest; resolves with its base URL once it listens.
+   */
+  async function startCeilingServer(mode) {
+    const ceilingPort = await freePort();
+    const proc = start(`ceiling-${mode}`, 'bench/lib/ceiling-server.mjs', { CEILING_MODE: mode, PORT: String(ceilingPort) });
+    const deadline = Date.now() + 30_000;
+    while (!proc.output.join('').includes('ready')) {
+      failIfExited(proc);
+      if (Date.now() > deadline) throw new Error(`ceiling server ${mode} did not start in 30 s:\n${proc.output.join('').slice(-4000)}`);
+      await sleep(50);
+    }
+    return { proc, baseUrl: `http://127.0.0.1:${ceilingPort}` };
   }
 
   /** SIGTERM, then SIGKILL after 10 s; records how the process ended (a graceful stop is part of the product). */
@@ -203,6 +219,7 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir,
     expectStatus,
     startIngest,
     startWorker,
+    startCeilingServer,
     stopProcess,
     deleteRedisKeys,
     /** Idempotent: stop the processes, delete the Redis keys, drop the schema. */
