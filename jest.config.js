@@ -12,7 +12,7 @@ const transform = {
   ],
 };
 const moduleNameMapper = {
-  '^@mc/(core|contracts|config|db|render|channels|observability)$': '<rootDir>/packages/$1/src/index.ts',
+  '^@mc/(core|contracts|config|db|render|channels|observability|redis)$': '<rootDir>/packages/$1/src/index.ts',
   // The generated Prisma client imports its siblings as './x.js' (ESM-style); jest reads the .ts.
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };

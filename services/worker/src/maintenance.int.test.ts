@@ -138,7 +138,7 @@ describe('the sweeper', () => {
     ...extra,
   });
   // Everything is "stale" at once: the grace period is covered by looking from a minute ahead.
-  const sweep = () => sweepStranded({ events, queues, jobAttempts: 5, logger, now: () => Date.now() + 60_000, graceMs: 1000 });
+  const sweep = () => sweepStranded({ events, queues: { realtime: [queues.realtime], batch: [queues.batch] }, jobAttempts: 5, logger, now: () => Date.now() + 60_000, graceMs: 1000 });
 
   test('puts each stranded event right, and leaves the ones whose job is still queued alone', async () => {
     // 1. Re-driven, then the enqueue was lost (a crash between transition and add): re-enqueued.

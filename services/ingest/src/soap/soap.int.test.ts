@@ -53,7 +53,7 @@ async function makeHarness(
   for (const q of Object.values(queues)) q.on('error', () => undefined);
   const catalog = makeCatalog();
   const intake = new EventIntake({
-    queues,
+    queues: { realtime: [queues.realtime], batch: [queues.batch] },
     redis,
     catalog,
     ids: new EventIdGenerator(1),
