@@ -1,7 +1,8 @@
 // One runner, three projects: unit tests beside the code (no I/O), integration tests against
 // the running Postgres and Redis (*.int.test.ts), end-to-end tests in test/ that start the
 // services as processes (*.e2e.test.ts). A fourth, `faults`, breaks the system on purpose
-// (test/faults, minutes long): run on its own with `npm run test:faults`, not by `npm test`.
+// (test/faults, minutes long): run on its own with `npm run test:faults`, not by `npm test`;
+// `cluster` starts a Redis Cluster of its own: `npm run test:cluster`.
 const transform = {
   '^.+\\.ts$': [
     '@swc/jest',
@@ -43,6 +44,13 @@ module.exports = {
       ...common,
       displayName: 'deploy',
       testMatch: ['<rootDir>/test/deploy/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
+    },
+    {
+      // The system on a real 3-master Redis Cluster it starts itself (`npm run test:cluster`).
+      ...common,
+      displayName: 'cluster',
+      testMatch: ['<rootDir>/test/cluster/**/*.cluster.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
     },
     {

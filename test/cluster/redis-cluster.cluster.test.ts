@@ -1,0 +1,157 @@
+/**
+ * The whole system on a real 3-master Redis Cluster (`npm run test:cluster`): the ingest and
+ * two worker processes with REDIS_CLUSTER_NODES and QUEUE_SHARDS=3, one worker consuming shard
+ * 0 and the other shards 1 and 2 (WORKER_SHARDS), so every check below covers both.
+ * - single and batch events with Idempotency-Keys, repeats included, are each delivered once;
+ * - the queues' keys sit on at least two masters, each queue's keys in one slot;
+ * - a template publish reaches both workers (pub/sub across cluster nodes);
+ * - EMAIL_RATE_PER_SECOND holds across the two workers (the gate's script on one slot).
+ */
+import { Cluster, Redis } from 'ioredis';
+import { laneQueueNames, shardOf } from '@mc/contracts';
+import { startRedisCluster, type RedisClusterHandle } from '../helpers/redis-cluster';
+import { startSystem, waitForStatus, type System } from '../helpers/system';
+import type { SmtpReplyPolicy } from '../../packages/channels/src/testing';
+
+jest.setTimeout(180_000);
+
+const SHARDS = 3;
+const RATE = 20;
+const MJML = `<mjml><mj-body><mj-section><mj-column><mj-text>{{ ctx.body }}</mj-text></mj-column></mj-section></mj-body></mjml>`;
+
+let cluster: RedisClusterHandle;
+let system: System;
+let templateId: string;
+/** When each message reached the sink's DATA stage, by recipient. */
+const arrivals = new Map<string, number>();
+const stamp: SmtpReplyPolicy = (stage, recipient) => {
+  if (stage === 'data') arrivals.set(recipient, Date.now());
+  return undefined;
+};
+
+const push = (body: unknown, key?: string) => system.api('POST', '/v1/events', body, system.ingestKey, key ? { 'idempotency-key': key } : {});
+const batch = (events: unknown[]) => system.api('POST', '/v1/events/batch', { events }, system.ingestKey);
+const note = (to: string, extra: Record<string, unknown> = {}) => ({ type: 'NOTE', email: to, ctx: { body: to }, ...extra });
+const mailsTo = (to: string) => system.sink.messages.filter((m) => m.envelope.rcptTo.includes(to));
+const allSent = async (ids: string[]) => {
+  for (const id of ids) expect((await waitForStatus(system, id, ['sent', 'deliveryFailed', 'routingFailed'], 60_000)).status).toBe('sent');
+};
+
+beforeAll(async () => {
+  cluster = await startRedisCluster(3);
+  try {
+    system = await startSystem({
+      smtpReply: stamp,
+      workers: 0,
+      // Marks the Redis as the test's own (nothing to clean up key by key: the cluster goes whole).
+      redisUrl: `redis://127.0.0.1:${cluster.ports[0]}`,
+      env: {
+        REDIS_CLUSTER_NODES: cluster.seeds,
+        QUEUE_SHARDS: String(SHARDS),
+        EMAIL_RATE_PER_SECOND: String(RATE),
+        // Long enough that only a change notice, not the cache's expiry, makes a worker see a publish.
+        TEMPLATE_CACHE_MS: '600000',
+      },
+    });
+    await system.startWorker({ WORKER_SHARDS: '0' });
+    await system.startWorker({ WORKER_SHARDS: '1,2' });
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  expect((await system.api('POST', '/v1/event-types', { key: 'NOTE', label: 'Note' })).status).toBe(201);
+  const created = await system.api('POST', '/v1/templates', { eventType: 'NOTE', channel: 'email', name: 'note', content: { subject: 'v1 {{ ctx.body }}', mjml: MJML } });
+  expect(created.status).toBe(201);
+  templateId = created.body.id;
+  expect((await system.api('POST', `/v1/templates/${templateId}/publish`)).status).toBe(201);
+});
+
+afterAll(async () => {
+  await system?.stop();
+  await cluster?.stop();
+});
+
+test('single and batch events with Idempotency-Keys, repeats included, are each delivered exactly once', async () => {
+  const singles: string[] = [];
+  for (let i = 0; i < 9; i++) {
+    const accepted = await push(note(`single${i}@example.com`), `single-${i}`);
+    expect(accepted.status).toBe(202);
+    singles.push(accepted.body.id);
+  }
+  for (let i = 0; i < 9; i += 3) {
+    const again = await push(note(`single${i}@example.com`), `single-${i}`);
+    expect(again.status).toBe(202);
+    expect(again.body.id).toBe(singles[i]);
+  }
+  const items = Array.from({ length: 30 }, (_, i) => note(`batch${i}@example.com`, { idempotencyKey: `batch-${i}` }));
+  const first = await batch(items);
+  expect(first.status).toBe(202);
+  expect(first.body.accepted).toBe(30);
+  const batchIds: string[] = first.body.results.map((r: { id: string }) => r.id);
+  // The whole batch again, plus one new item: the repeats answer the first ids.
+  const repeat = await batch([...items, note('batch30@example.com', { idempotencyKey: 'batch-30' })]);
+  expect(repeat.status).toBe(202);
+  expect(repeat.body.results.slice(0, 30).map((r: { id: string }) => r.id)).toEqual(batchIds);
+  batchIds.push(repeat.body.results[30].id);
+
+  // The events landed on every shard, so both workers (shard 0; shards 1 and 2) delivered.
+  expect(new Set([...singles, ...batchIds].map((id) => shardOf(id, SHARDS)))).toEqual(new Set([0, 1, 2]));
+  await allSent([...singles, ...batchIds]);
+  await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive now
+  for (let i = 0; i < 9; i++) expect(mailsTo(`single${i}@example.com`)).toHaveLength(1);
+  for (let i = 0; i <= 30; i++) expect(mailsTo(`batch${i}@example.com`)).toHaveLength(1);
+  // An event is found in its shard by its id alone.
+  const view = await system.api('GET', `/v1/events/${batchIds[0]}`, undefined, system.ingestKey);
+  expect(view.body).toMatchObject({ id: batchIds[0], status: 'sent' });
+});
+
+test("the queues' keys sit on at least two masters, each queue's keys in one slot", async () => {
+  const client = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
+  try {
+    await new Promise<void>((resolve, reject) => client.once('ready', resolve).once('error', reject));
+    const masters = client.nodes('master');
+    expect(masters).toHaveLength(3);
+    const keysPerMaster = await Promise.all(masters.map((node: Redis) => node.keys(`${system.queuePrefix}:*`)));
+    const holding = keysPerMaster.filter((keys) => keys.length > 0);
+    expect(holding.length).toBeGreaterThanOrEqual(2);
+    // Every shard of both lanes has its keys, and all keys of one queue hash to one slot.
+    const all = keysPerMaster.flat();
+    for (const queue of [...laneQueueNames('realtime', { hashTagged: true, shards: SHARDS }), ...laneQueueNames('batch', { hashTagged: true, shards: SHARDS })]) {
+      const own = all.filter((key) => key.startsWith(`${system.queuePrefix}:${queue}:`));
+      expect(own.length).toBeGreaterThan(0);
+      const slots = new Set(await Promise.all(own.slice(0, 20).map((key) => masters[0]!.cluster('KEYSLOT', key))));
+      expect(slots.size).toBe(1);
+    }
+    process.stdout.write(`cluster: keys per master ${JSON.stringify(keysPerMaster.map((keys) => keys.length))}\n`);
+  } finally {
+    client.disconnect();
+  }
+});
+
+test('a template publish reaches both workers: the next events render with the new version on every shard', async () => {
+  const patched = await system.api('PATCH', `/v1/templates/${templateId}`, { content: { subject: 'v2 {{ ctx.body }}', mjml: MJML } });
+  expect(patched.status).toBe(200);
+  const published = await system.api('POST', `/v1/templates/${templateId}/publish`);
+  expect(published.status).toBe(201);
+  expect(published.body.version).toBe(2);
+  await new Promise((r) => setTimeout(r, 500));
+  const accepted = await batch(Array.from({ length: 24 }, (_, i) => note(`after${i}@example.com`)));
+  const ids: string[] = accepted.body.results.map((r: { id: string }) => r.id);
+  expect(new Set(ids.map((id) => shardOf(id, SHARDS)))).toEqual(new Set([0, 1, 2]));
+  await allSent(ids);
+  for (let i = 0; i < 24; i++) expect(mailsTo(`after${i}@example.com`)[0]?.parsed.subject).toBe(`v2 after${i}@example.com`);
+});
+
+test(`EMAIL_RATE_PER_SECOND=${RATE} holds across the two workers on the cluster`, async () => {
+  const count = 60;
+  const accepted = await batch(Array.from({ length: count }, (_, i) => note(`rate${i}@example.com`)));
+  const ids: string[] = accepted.body.results.map((r: { id: string }) => r.id);
+  await allSent(ids);
+  const times = [...arrivals.entries()].filter(([to]) => to.startsWith('rate')).map(([, at]) => at).sort((a, b) => a - b);
+  expect(times).toHaveLength(count);
+  const rate = ((count - 1) / (times.at(-1)! - times[0]!)) * 1000;
+  process.stdout.write(`cluster: EMAIL_RATE_PER_SECOND=${RATE}, measured ${rate.toFixed(2)}/s over ${count} messages from two workers\n`);
+  // A ceiling shared by both workers (one limit in the cluster, not one per process), approached.
+  expect(rate).toBeLessThanOrEqual(RATE * 1.15);
+  expect(rate).toBeGreaterThanOrEqual(RATE * 0.6);
+});
