@@ -3,12 +3,13 @@
  * two worker processes with REDIS_CLUSTER_NODES and QUEUE_SHARDS=3, one worker consuming shard
  * 0 and the other shards 1 and 2 (WORKER_SHARDS), so every check below covers both.
  * - single and batch events with Idempotency-Keys, repeats included, are each delivered once;
- * - the queues' keys sit on at least two masters, each queue's keys in one slot;
+ * - the queues' keys sit on at least two masters, each queue's keys in one slot, a lane's three
+ *   shards on three masters;
  * - a template publish reaches both workers (pub/sub across cluster nodes);
  * - EMAIL_RATE_PER_SECOND holds across the two workers (the gate's script on one slot).
  */
 import { Cluster, Redis } from 'ioredis';
-import { laneQueueNames, shardOf } from '@mc/contracts';
+import { clusterSlot, laneQueueNames, shardOf } from '@mc/contracts';
 import { startRedisCluster, type RedisClusterHandle } from '../helpers/redis-cluster';
 import { startSystem, waitForStatus, type System } from '../helpers/system';
 import type { SmtpReplyPolicy } from '../../packages/channels/src/testing';
@@ -108,7 +109,7 @@ test('single and batch events with Idempotency-Keys, repeats included, are each 
   expect(view.body).toMatchObject({ id: batchIds[0], status: 'sent' });
 });
 
-test("the queues' keys sit on at least two masters, each queue's keys in one slot", async () => {
+test("the queues' keys sit on at least two masters, each queue's keys in one slot, a lane's shards on three masters", async () => {
   const client = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
   try {
     await new Promise<void>((resolve, reject) => client.once('ready', resolve).once('error', reject));
@@ -117,13 +118,20 @@ test("the queues' keys sit on at least two masters, each queue's keys in one slo
     const keysPerMaster = await Promise.all(masters.map((node: Redis) => node.keys(`${system.queuePrefix}:*`)));
     const holding = keysPerMaster.filter((keys) => keys.length > 0);
     expect(holding.length).toBeGreaterThanOrEqual(2);
-    // Every shard of both lanes has its keys, and all keys of one queue hash to one slot.
-    const all = keysPerMaster.flat();
-    for (const queue of [...laneQueueNames('realtime', { hashTagged: true, shards: SHARDS }), ...laneQueueNames('batch', { hashTagged: true, shards: SHARDS })]) {
-      const own = all.filter((key) => key.startsWith(`${system.queuePrefix}:${queue}:`));
-      expect(own.length).toBeGreaterThan(0);
-      const slots = new Set(await Promise.all(own.slice(0, 20).map((key) => masters[0]!.cluster('KEYSLOT', key))));
-      expect(slots.size).toBe(1);
+    // Every shard of both lanes has its keys, all in the one slot of its hash tag, and the three
+    // shards of a lane sit on three different masters.
+    for (const lane of ['realtime', 'batch'] as const) {
+      const holders = new Set<number>();
+      for (const queue of laneQueueNames(lane, { hashTagged: true, shards: SHARDS })) {
+        const where = keysPerMaster.map((keys) => keys.filter((key) => key.startsWith(`${system.queuePrefix}:${queue}:`)));
+        const master = where.findIndex((keys) => keys.length > 0);
+        expect(master).toBeGreaterThanOrEqual(0);
+        expect(where.filter((keys) => keys.length > 0)).toHaveLength(1);
+        holders.add(master);
+        const slots = new Set(await Promise.all(where[master]!.slice(0, 20).map((key) => masters[0]!.cluster('KEYSLOT', key))));
+        expect([...slots]).toEqual([clusterSlot(queue)]);
+      }
+      expect(holders.size).toBe(SHARDS);
     }
     process.stdout.write(`cluster: keys per master ${JSON.stringify(keysPerMaster.map((keys) => keys.length))}\n`);
   } finally {

@@ -17,6 +17,8 @@ export {
   laneQueueNames,
   singleQueueName,
   shardOf,
+  clusterSlot,
+  CLUSTER_SLOTS,
   DELIVER_JOB,
   EVENT_JOB_VERSION,
   eventJobId,

@@ -35,15 +35,46 @@ export interface QueueTopology {
 /**
  * The queue name of shard `shard` of a lane. Standalone Redis: shard 0 keeps the lane's own name
  * (`events-realtime`), shard n > 0 is `events-realtime-<n>`. Cluster: every shard is hash-tagged,
- * `{events-realtime-<n>}`, shard 0 included.
+ * `{events-realtime-<n>}`, shard 0 included — with a suffix (`{events-realtime-<n>~<k>}`, the
+ * smallest k that does it) when needed to put the tag's slot in the n-th of `shards` equal slot
+ * ranges. A cluster made with `redis-cli --cluster create` splits the slots evenly between its
+ * masters, so with QUEUE_SHARDS a multiple of the masters each master holds as many shards of
+ * each lane: by the hash alone, three shards would share a master two times in three.
  */
 export function laneQueueName(lane: Lane, shard: number, topology: QueueTopology): string {
   if (!Number.isInteger(shard) || shard < 0 || shard >= topology.shards) {
     throw new RangeError(`shard must be an integer in 0..${topology.shards - 1}, got ${shard}`);
   }
   const base = QUEUE_NAMES[lane];
-  if (topology.hashTagged) return `{${base}-${shard}}`;
-  return shard === 0 ? base : `${base}-${shard}`;
+  if (!topology.hashTagged) return shard === 0 ? base : `${base}-${shard}`;
+  const width = CLUSTER_SLOTS / topology.shards;
+  // A margin inside the range, so a split that is off by a slot or two still agrees.
+  const low = Math.ceil(shard * width + Math.min(16, width / 4));
+  const high = Math.floor((shard + 1) * width - Math.min(16, width / 4));
+  for (let k = 0; ; k++) {
+    const tag = k === 0 ? `${base}-${shard}` : `${base}-${shard}~${k}`;
+    const slot = clusterSlot(tag);
+    if (slot >= low && slot < high) return `{${tag}}`;
+  }
+}
+
+/** Hash slots of a Redis Cluster. */
+export const CLUSTER_SLOTS = 16384;
+
+/**
+ * The cluster slot of a key (CRC16/XMODEM of the key, or of its first non-empty `{...}` hash
+ * tag, mod 16384), as Redis computes it (CLUSTER KEYSLOT).
+ */
+export function clusterSlot(key: string): number {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  const hashed = close > open + 1 ? key.slice(open + 1, close) : key;
+  let crc = 0;
+  for (const byte of new TextEncoder().encode(hashed)) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % CLUSTER_SLOTS;
 }
 
 /** Every shard's queue name of a lane, in shard order. */
