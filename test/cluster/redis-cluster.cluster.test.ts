@@ -6,12 +6,15 @@
  * - the queues' keys sit on at least two masters, each queue's keys in one slot, a lane's three
  *   shards on three masters;
  * - a template publish reaches both workers (pub/sub across cluster nodes);
- * - EMAIL_RATE_PER_SECOND holds across the two workers (the gate's script on one slot).
+ * - EMAIL_RATE_PER_SECOND holds across the two workers (the gate's script on one slot), and
+ *   INGEST_RATE_PER_KEY across two more ingest replicas, which share idempotency keys too.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { clusterSlot, laneQueueNames, shardOf } from '@mc/contracts';
 import { startRedisCluster, type RedisClusterHandle } from '../helpers/redis-cluster';
-import { startSystem, waitForStatus, type System } from '../helpers/system';
+import { freePort, startSystem, waitForStatus, type System } from '../helpers/system';
 import type { SmtpReplyPolicy } from '../../packages/channels/src/testing';
 
 jest.setTimeout(180_000);
@@ -180,4 +183,67 @@ test(`EMAIL_RATE_PER_SECOND=${RATE} holds across the two workers on the cluster`
   // A ceiling shared by both workers (one limit in the cluster, not one per process), approached.
   expect(rate).toBeLessThanOrEqual(RATE * 1.15);
   expect(rate).toBeGreaterThanOrEqual(RATE * 0.6);
+});
+
+describe('two more ingest replicas with INGEST_RATE_PER_KEY', () => {
+  const LIMIT = 20;
+  const replicas: { url: string; child: ChildProcess }[] = [];
+
+  beforeAll(async () => {
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const child = spawn(process.execPath, [path.resolve(__dirname, '../../services/ingest/dist/server.js')], {
+        env: { ...process.env, ...system.env, PORT: String(port), INGEST_RATE_PER_KEY: String(LIMIT) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout!.on('data', (chunk) => system.output.push(String(chunk)));
+      child.stderr!.on('data', (chunk) => system.output.push(String(chunk)));
+      const url = `http://127.0.0.1:${port}`;
+      replicas.push({ url, child });
+      const deadline = Date.now() + 20_000;
+      while (!(await fetch(`${url}/readyz`).then((r) => r.ok).catch(() => false))) {
+        if (Date.now() > deadline) throw new Error(`ingest replica did not become ready:\n${system.output.join('')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(
+      replicas.map(async ({ child }) => {
+        if (child.exitCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }),
+    );
+  });
+
+  const post = (replica: { url: string }, url: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${replica.url}${url}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${system.ingestKey}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+
+  test('an Idempotency-Key used on one replica answers the same id on the other', async () => {
+    const first = await post(replicas[0]!, '/v1/events', note('replica-key@example.com'), { 'idempotency-key': 'across-replicas' });
+    const again = await post(replicas[1]!, '/v1/events', note('replica-key@example.com'), { 'idempotency-key': 'across-replicas' });
+    expect(first.status).toBe(202);
+    expect(again).toEqual({ status: 202, body: first.body });
+    await allSent([first.body.id]);
+  });
+
+  test(`the per-key limit (${LIMIT}/s) is one count across both replicas`, async () => {
+    // Start at the top of a second, so every request falls in the same one-second window.
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => post(replicas[i % 2]!, '/v1/events/batch', { events: Array.from({ length: 10 }, (_, n) => note(`limited${i}-${n}@example.com`)) })),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    // 60 events asked for, 20 allowed in that second, whichever replica took them.
+    expect(statuses).toEqual([202, 202, 429, 429, 429, 429]);
+    for (const refused of answers.filter((a) => a.status === 429)) expect(refused.body).toMatchObject({ status: 429 });
+    const ids = answers.filter((a) => a.status === 202).flatMap((a) => a.body.results.map((r: { id: string }) => r.id));
+    await allSent(ids);
+  });
 });
