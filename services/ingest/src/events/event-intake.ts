@@ -189,7 +189,9 @@ export class EventIntake {
     const byShard = new Map<Queue, Pending[]>();
     for (const p of fresh) {
       const queue = queueOfEvent(this.options.queues, lane, p.job.id);
-      byShard.set(queue, [...(byShard.get(queue) ?? []), p]);
+      const items = byShard.get(queue);
+      if (items) items.push(p);
+      else byShard.set(queue, [p]);
     }
     const failed = (await Promise.all([...byShard].map(([queue, items]) => this.enqueueOnShard(queue, items).then(() => [], () => items)))).flat();
     if (failed.length === fresh.length) {
