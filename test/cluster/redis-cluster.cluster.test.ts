@@ -5,7 +5,8 @@
  * - single and batch events with Idempotency-Keys, repeats included, are each delivered once;
  * - the queues' keys sit on at least two masters, each queue's keys in one slot, a lane's three
  *   shards on three masters;
- * - a template publish reaches both workers (pub/sub across cluster nodes);
+ * - a template publish reaches both workers (pub/sub across cluster nodes); re-drives find
+ *   their shard;
  * - EMAIL_RATE_PER_SECOND holds across the two workers (the gate's script on one slot), and
  *   INGEST_RATE_PER_KEY across two more ingest replicas, which share idempotency keys too.
  */
@@ -169,6 +170,19 @@ test('a template publish reaches both workers: the next events render with the n
   expect(new Set(ids.map((id) => shardOf(id, SHARDS)))).toEqual(new Set([0, 1, 2]));
   await allSent(ids);
   for (let i = 0; i < 24; i++) expect(mailsTo(`after${i}@example.com`)[0]?.parsed.subject).toBe(`v2 after${i}@example.com`);
+});
+
+test('a re-drive finds its shard: events that ended routingFailed are delivered after a publish and a retry', async () => {
+  expect((await system.api('POST', '/v1/event-types', { key: 'LATER', label: 'Later' })).status).toBe(201);
+  const accepted = await batch(Array.from({ length: 6 }, (_, i) => ({ ...note(`later${i}@example.com`), type: 'LATER' })));
+  const ids: string[] = accepted.body.results.map((r: { id: string }) => r.id);
+  expect(new Set(ids.map((id) => shardOf(id, SHARDS))).size).toBeGreaterThan(1);
+  for (const id of ids) expect((await waitForStatus(system, id, ['routingFailed'])).status).toBe('routingFailed');
+  const created = await system.api('POST', '/v1/templates', { eventType: 'LATER', channel: 'email', name: 'later', content: { subject: 'later {{ ctx.body }}', mjml: MJML } });
+  expect((await system.api('POST', `/v1/templates/${created.body.id}/publish`)).status).toBe(201);
+  for (const id of ids) expect((await system.api('POST', `/v1/events/${id}/retry`)).status).toBe(202);
+  await allSent(ids);
+  for (let i = 0; i < 6; i++) expect(mailsTo(`later${i}@example.com`).map((m) => m.parsed.subject)).toEqual([`later later${i}@example.com`]);
 });
 
 test(`EMAIL_RATE_PER_SECOND=${RATE} holds across the two workers on the cluster`, async () => {

@@ -261,6 +261,12 @@ describe('Redis Cluster and queue shards', () => {
     expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:1' }).warnings).toEqual([]);
   });
 
+  it('takes TLS from REDIS_TLS, or from a rediss:// REDIS_URL unless the cluster wins over it', () => {
+    expect(loadConfig({ REDIS_URL: 'rediss://cache:6380' }).redisTls).toBe(true);
+    expect(loadConfig({ REDIS_URL: 'rediss://cache:6380', REDIS_CLUSTER_NODES: 'a:1' }).redisTls).toBe(false);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_TLS: 'true' }).redisTls).toBe(true);
+  });
+
   it('turns the DNS pass-through on with TLS unless told otherwise', () => {
     expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_TLS: 'true' }).redisCluster?.dnsPassthrough).toBe(true);
     expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_TLS: 'true', REDIS_CLUSTER_DNS_PASSTHROUGH: 'false' }).redisCluster?.dnsPassthrough).toBe(false);

@@ -366,7 +366,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     databaseUrl: url('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/test', ['postgresql:', 'postgres:'])!,
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
     ...(redis.cluster ? { redisCluster: redis.cluster } : {}),
-    redisTls: redis.tls || (read('REDIS_URL') ?? '').startsWith('rediss:'),
+    // A rediss:// REDIS_URL means TLS, unless the cluster settings win over it.
+    redisTls: redis.tls || (!redis.cluster && (read('REDIS_URL') ?? '').startsWith('rediss:')),
     queues: redis.queues,
     warnings: redis.warnings,
     queuePrefix,
