@@ -1,7 +1,8 @@
 // One runner, three projects: unit tests beside the code (no I/O), integration tests against
 // the running Postgres and Redis (*.int.test.ts), end-to-end tests in test/ that start the
 // services as processes (*.e2e.test.ts). A fourth, `faults`, breaks the system on purpose
-// (test/faults, minutes long): run on its own with `npm run test:faults`, not by `npm test`.
+// (test/faults, minutes long): run on its own with `npm run test:faults`, not by `npm test`;
+// `cluster` starts a Redis Cluster of its own: `npm run test:cluster`.
 const transform = {
   '^.+\\.ts$': [
     '@swc/jest',
@@ -12,7 +13,7 @@ const transform = {
   ],
 };
 const moduleNameMapper = {
-  '^@mc/(core|contracts|config|db|render|channels|observability)$': '<rootDir>/packages/$1/src/index.ts',
+  '^@mc/(core|contracts|config|db|render|channels|observability|redis)$': '<rootDir>/packages/$1/src/index.ts',
   // The generated Prisma client imports its siblings as './x.js' (ESM-style); jest reads the .ts.
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
@@ -43,6 +44,13 @@ module.exports = {
       ...common,
       displayName: 'deploy',
       testMatch: ['<rootDir>/test/deploy/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
+    },
+    {
+      // The system on a real 3-master Redis Cluster it starts itself (`npm run test:cluster`).
+      ...common,
+      displayName: 'cluster',
+      testMatch: ['<rootDir>/test/cluster/**/*.cluster.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
     },
     {

@@ -135,7 +135,8 @@ async function main() {
   const { applyMigrations } = require('../packages/db/dist/index.js');
 
   if (!env.DATABASE_URL) env.DATABASE_URL = await embeddedPostgres();
-  if (!env.REDIS_URL) env.REDIS_URL = await privateRedis();
+  // A Redis Cluster (REDIS_CLUSTER_NODES) wins over REDIS_URL: no private server for it then.
+  if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES?.trim()) env.REDIS_URL = await privateRedis();
   if (!env.SMTP_URL) env.OUTBOX_DIR ??= path.join(dataDir, 'outbox');
   const devKeys = !env.MC_ADMIN_KEY && !env.MC_INGEST_KEY && isLoopback(host);
   if (devKeys) {

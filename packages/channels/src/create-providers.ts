@@ -4,7 +4,7 @@
  * to fail over to, and the gate in front of every provider (holds, circuit breaker, pacing;
  * see provider-gate.ts), shared through Redis when one is given.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { EmailMessage, Provider, PushMessage, SmsMessage } from './provider';
 import { createSmtpProvider } from './smtp.provider';
 import type { SenderSettings } from './mail-options';
@@ -20,7 +20,7 @@ import { createMemoryGateStore, createRedisGateStore } from './provider-gate';
 
 export interface GateOptions {
   /** Shares holds, breakers and pacing across replicas; absent, each process keeps its own. */
-  redis?: Redis;
+  redis?: Redis | Cluster;
   /** @defaultValue `mc:gate:` */
   prefix?: string;
   /**

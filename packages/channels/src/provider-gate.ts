@@ -25,7 +25,7 @@
  * held to the same scenarios (provider-gate.test.ts, provider-gate.int.test.ts).
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { errorText } from './error-text';
 
 /** Why a send was not attempted. */
@@ -197,7 +197,7 @@ function checkSettings(settings: GateSettings): { interval: number; tolerance: n
 }
 
 export interface RedisGateOptions extends GateSettings {
-  /** Every key starts with this, e.g. `mc:gate:`. */
+  /** Every key starts with this, then the provider as hash tag: `mc:gate:{smtp}:rate:smtp`. */
   prefix: string;
   /** The provider's name: the pacing key. */
   name: string;
@@ -208,9 +208,12 @@ export function holdKey(provider: string, remote?: string): string {
   return remote === undefined ? `hold:${provider}` : `hold:${provider}@${remote}`;
 }
 
-export function createRedisGateStore(redis: Redis, options: RedisGateOptions): GateStore {
+export function createRedisGateStore(redis: Redis | Cluster, options: RedisGateOptions): GateStore {
   const { interval, tolerance, maxAwaitMs } = checkSettings(options);
-  const p = options.prefix;
+  // Every key of one provider's gate carries the provider's name as hash tag, so the scripts
+  // (which touch its pacing, breaker, probe and hold keys together) run in a Redis Cluster:
+  // one slot per provider, different providers on different slots.
+  const p = `${options.prefix}{${options.name}}:`;
   const breakerKeys = (breaker: string) => [`${p}breaker:${breaker}`, `${p}probe:${breaker}`];
 
   const run = async (s: Script, keys: string[], args: (string | number)[]): Promise<unknown> => {

@@ -27,12 +27,12 @@ describe('createChannelProviders', () => {
     expect(calls).toEqual([
       {
         keys: [
-          'p1:gate:rate:web-push',
-          'p1:gate:pace-hint:web-push',
-          'p1:gate:breaker:web-push@https://push.example.test',
-          'p1:gate:probe:web-push@https://push.example.test',
-          'p1:gate:hold:web-push',
-          'p1:gate:hold:web-push@https://push.example.test',
+          'p1:gate:{web-push}:rate:web-push',
+          'p1:gate:{web-push}:pace-hint:web-push',
+          'p1:gate:{web-push}:breaker:web-push@https://push.example.test',
+          'p1:gate:{web-push}:probe:web-push@https://push.example.test',
+          'p1:gate:{web-push}:hold:web-push',
+          'p1:gate:{web-push}:hold:web-push@https://push.example.test',
         ],
         interval: '0.000',
       },
@@ -44,7 +44,7 @@ describe('createChannelProviders', () => {
     const calls: { keys: string[]; interval: string }[] = [];
     const providers = createChannelProviders(loadConfig({ ...env, PUSH_RATE_PER_SECOND: '40' }), recordingRedis(calls));
     await providers.push!.send({ target: { kind: 'web-push', subscription: brokenSubscription }, title: 't', body: 'b' });
-    expect(calls.map((c) => [c.keys[0], c.interval])).toEqual([['mc:gate:rate:web-push', '25.000']]);
+    expect(calls.map((c) => [c.keys[0], c.interval])).toEqual([['mc:gate:{web-push}:rate:web-push', '25.000']]);
     await providers.close();
   });
 

@@ -4,7 +4,7 @@
  * pacing) and with its failover. Both services call this, so a proof from the ingest
  * service goes out exactly as a delivery would.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '@mc/config';
 import type { EmailMessage, Provider, PushMessage, SmsMessage } from './provider';
 import { createEmailProvider, createPushProvider, createSmsProvider, type GateOptions } from './create-providers';
@@ -27,7 +27,7 @@ export interface ChannelProvidersOptions {
  * the holds a provider or push service asked for, and the circuit breakers. Without it each
  * process keeps its own (the ingest's proof sends).
  */
-export function createChannelProviders(config: Readonly<Config>, redis?: Redis, options: ChannelProvidersOptions = {}): ChannelProviders {
+export function createChannelProviders(config: Readonly<Config>, redis?: Redis | Cluster, options: ChannelProvidersOptions = {}): ChannelProviders {
   const gate = (perSecond: number | undefined): GateOptions => ({
     ...(redis ? { redis, prefix: `${config.queuePrefix}:gate:` } : {}),
     ...(perSecond ? { perSecond } : {}),

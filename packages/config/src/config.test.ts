@@ -235,3 +235,65 @@ describe('loadConfig: webhooks and SECRETS_KEY', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}:`));
   });
 });
+
+describe('Redis Cluster and queue shards', () => {
+  it('keeps one standalone Redis and one shard per lane by default', () => {
+    const config = loadConfig({});
+    expect(config.redisCluster).toBeUndefined();
+    expect(config.redisTls).toBe(false);
+    expect(config.queues).toEqual({ hashTagged: false, shards: 1 });
+    expect(config.worker.shards).toEqual([0]);
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('reads REDIS_CLUSTER_NODES as host:port seeds, hash-tags the queues, and warns that REDIS_URL is ignored', () => {
+    const config = loadConfig({ REDIS_URL: 'redis://old:6379', REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-2:7001 ,[fd00::3]:7002' });
+    expect(config.redisCluster).toEqual({
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: 'redis-2', port: 7001 },
+        { host: 'fd00::3', port: 7002 },
+      ],
+      dnsPassthrough: false,
+    });
+    expect(config.queues.hashTagged).toBe(true);
+    expect(config.warnings).toEqual(['REDIS_URL is ignored: REDIS_CLUSTER_NODES is set and wins']);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:1' }).warnings).toEqual([]);
+  });
+
+  it('takes TLS from REDIS_TLS, or from a rediss:// REDIS_URL unless the cluster wins over it', () => {
+    expect(loadConfig({ REDIS_URL: 'rediss://cache:6380' }).redisTls).toBe(true);
+    expect(loadConfig({ REDIS_URL: 'rediss://cache:6380', REDIS_CLUSTER_NODES: 'a:1' }).redisTls).toBe(false);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_TLS: 'true' }).redisTls).toBe(true);
+  });
+
+  it('turns the DNS pass-through on with TLS unless told otherwise', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_TLS: 'true' }).redisCluster?.dnsPassthrough).toBe(true);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_TLS: 'true', REDIS_CLUSTER_DNS_PASSTHROUGH: 'false' }).redisCluster?.dnsPassthrough).toBe(false);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_CLUSTER_DNS_PASSTHROUGH: '1' }).redisCluster?.dnsPassthrough).toBe(true);
+  });
+
+  it('reads QUEUE_SHARDS and the WORKER_SHARDS subset', () => {
+    const config = loadConfig({ QUEUE_SHARDS: '4', WORKER_SHARDS: '2, 0,2' });
+    expect(config.queues.shards).toBe(4);
+    expect(config.worker.shards).toEqual([0, 2]);
+    expect(loadConfig({ QUEUE_SHARDS: '3' }).worker.shards).toEqual([0, 1, 2]);
+  });
+
+  it.each([
+    [{ REDIS_CLUSTER_NODES: ',' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'redis-1' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'redis-1:0' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'redis://redis-1:6379' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'a:1', REDIS_TLS: 'yes' }, 'REDIS_TLS'],
+    [{ REDIS_PASSWORD: 'secret' }, 'REDIS_PASSWORD'],
+    [{ QUEUE_SHARDS: '0' }, 'QUEUE_SHARDS'],
+    [{ QUEUE_SHARDS: '65' }, 'QUEUE_SHARDS'],
+    [{ QUEUE_SHARDS: '2', WORKER_SHARDS: '2' }, 'WORKER_SHARDS'],
+    [{ WORKER_SHARDS: '1' }, 'WORKER_SHARDS'],
+    [{ QUEUE_SHARDS: '3', WORKER_SHARDS: 'one' }, 'WORKER_SHARDS'],
+    [{ QUEUE_SHARDS: '3', WORKER_SHARDS: ' , ' }, 'WORKER_SHARDS'],
+  ])('refuses %p naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(expect.objectContaining({ variable }));
+  });
+});

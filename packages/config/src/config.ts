@@ -21,7 +21,34 @@ export interface Config {
   /** Ingest bind address. @defaultValue 127.0.0.1 */
   host: string;
   databaseUrl: string;
+  /** One Redis server (REDIS_URL); ignored when `redisCluster` is set. */
   redisUrl: string;
+  /**
+   * A Redis Cluster (REDIS_CLUSTER_NODES: comma-separated `host:port` seeds; the client learns
+   * the other nodes from them). When set it wins over REDIS_URL. @defaultValue undefined
+   */
+  redisCluster?: {
+    nodes: readonly { host: string; port: number }[];
+    /**
+     * Connect to each node by the address the cluster announces, without resolving it again
+     * (REDIS_CLUSTER_DNS_PASSTHROUGH): managed clusters behind TLS (ElastiCache, MemoryDB)
+     * announce host names their certificates are issued for. @defaultValue the value of REDIS_TLS
+     */
+    dnsPassthrough: boolean;
+    /** ACL user and password for every node (REDIS_USERNAME, REDIS_PASSWORD). */
+    username?: string;
+    password?: string;
+  };
+  /** TLS to Redis (REDIS_TLS=true, or a rediss:// REDIS_URL). @defaultValue false */
+  redisTls: boolean;
+  /**
+   * How queues sit in Redis. `hashTagged`: every queue name carries its own hash tag (set when
+   * REDIS_CLUSTER_NODES is). `shards`: queues per lane (QUEUE_SHARDS), each event in the shard
+   * its id picks. @defaultValue { hashTagged: false, shards: 1 }
+   */
+  queues: { hashTagged: boolean; shards: number };
+  /** Start-up notices about the configuration, logged by each process (e.g. REDIS_URL ignored). */
+  warnings: readonly string[];
   /** BullMQ key prefix; tests use their own so they never see each other's jobs. @defaultValue mc */
   queuePrefix: string;
   logLevel: string;
@@ -114,6 +141,11 @@ export interface Config {
     metricsPort?: number;
     /** How long a published-template lookup may be served from cache. @defaultValue 30000 */
     templateCacheMs: number;
+    /**
+     * The shards of each lane this worker consumes (WORKER_SHARDS, e.g. `0,2`, each below
+     * QUEUE_SHARDS). @defaultValue every shard
+     */
+    shards: readonly number[];
   };
   /**
    * The outbound policy for URLs reached on someone else's word (web-push endpoints): https,
@@ -325,11 +357,19 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const schedule = parseRetrySchedule(read('WEBHOOK_RETRY_SCHEDULE') ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE);
   if (typeof schedule === 'string') throw new ConfigError('WEBHOOK_RETRY_SCHEDULE', schedule);
 
+  const redis = readRedis(read, int);
+  const workerShards = readWorkerShards(read('WORKER_SHARDS'), redis.queues.shards);
+
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
     host,
     databaseUrl: url('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/test', ['postgresql:', 'postgres:'])!,
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    ...(redis.cluster ? { redisCluster: redis.cluster } : {}),
+    // A rediss:// REDIS_URL means TLS, unless the cluster settings win over it.
+    redisTls: redis.tls || (!redis.cluster && (read('REDIS_URL') ?? '').startsWith('rediss:')),
+    queues: redis.queues,
+    warnings: redis.warnings,
     queuePrefix,
     logLevel,
     smtpUrl: url('SMTP_URL', undefined, ['smtp:', 'smtps:']),
@@ -372,6 +412,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       templateCacheMs: int('TEMPLATE_CACHE_MS', 30_000, 0, 3_600_000),
       metricsPort: optionalInt('WORKER_METRICS_PORT', 0, 65535),
       retentionDays: int('EVENT_RETENTION_DAYS', 90, 0, 36_500),
+      shards: workerShards,
     },
     outbound,
     ...(secretsKey !== undefined ? { secretsKey } : {}),
@@ -391,6 +432,71 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     },
   };
   return deepFreeze(config);
+}
+
+/** Queues per lane at most: each is a BullMQ queue every worker polls. */
+export const MAX_QUEUE_SHARDS = 64;
+
+function readRedis(read: (name: string) => string | undefined, int: (name: string, fallback: number, min: number, max: number) => number) {
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new ConfigError(name, `expected true or false, got "${raw}"`);
+  };
+  const tls = flag('REDIS_TLS', false);
+  const warnings: string[] = [];
+  const seeds = read('REDIS_CLUSTER_NODES');
+  const shards = int('QUEUE_SHARDS', 1, 1, MAX_QUEUE_SHARDS);
+  if (seeds === undefined) {
+    for (const name of ['REDIS_CLUSTER_DNS_PASSTHROUGH', 'REDIS_USERNAME', 'REDIS_PASSWORD']) {
+      if (read(name) !== undefined) throw new ConfigError(name, 'applies to REDIS_CLUSTER_NODES only (put credentials in REDIS_URL)');
+    }
+    return { tls, warnings, queues: { hashTagged: false, shards }, cluster: undefined };
+  }
+  const nodes = parseClusterNodes(seeds);
+  if (read('REDIS_URL') !== undefined) warnings.push('REDIS_URL is ignored: REDIS_CLUSTER_NODES is set and wins');
+  const username = read('REDIS_USERNAME');
+  const password = read('REDIS_PASSWORD');
+  const cluster = {
+    nodes,
+    dnsPassthrough: flag('REDIS_CLUSTER_DNS_PASSTHROUGH', tls),
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
+  return { tls, warnings, queues: { hashTagged: true, shards }, cluster };
+}
+
+/** REDIS_CLUSTER_NODES: `host:port` seeds, comma-separated; IPv6 as `[addr]:port`. */
+export function parseClusterNodes(raw: string): { host: string; port: number }[] {
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length === 0) throw new ConfigError('REDIS_CLUSTER_NODES', 'lists no node; expected host:port[,host:port...]');
+  return entries.map((entry) => {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:/\[\]]+)):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[3]);
+    if (!match || port < 1 || port > 65535) {
+      throw new ConfigError('REDIS_CLUSTER_NODES', `expected host:port (IPv6 as [addr]:port), got "${entry}"`);
+    }
+    return { host: match[1] ?? match[2]!, port };
+  });
+}
+
+/** WORKER_SHARDS: the shard numbers this worker consumes, e.g. `0,2`; unset → all of them. */
+export function readWorkerShards(raw: string | undefined, shards: number): number[] {
+  const all = Array.from({ length: shards }, (_, shard) => shard);
+  if (raw === undefined) return all;
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length === 0) throw new ConfigError('WORKER_SHARDS', 'lists no shard; leave it unset to consume every shard');
+  const chosen = new Set<number>();
+  for (const entry of entries) {
+    const shard = /^\d+$/.test(entry) ? Number(entry) : NaN;
+    if (!(shard >= 0 && shard < shards)) {
+      throw new ConfigError('WORKER_SHARDS', `"${entry}" is not a shard of QUEUE_SHARDS=${shards} (0..${shards - 1})`);
+    }
+    chosen.add(shard);
+  }
+  return [...chosen].sort((a, b) => a - b);
 }
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;

@@ -13,6 +13,12 @@ export {
 export {
   QUEUE_NAMES,
   MAINTENANCE_QUEUE,
+  laneQueueName,
+  laneQueueNames,
+  singleQueueName,
+  shardOf,
+  clusterSlot,
+  CLUSTER_SLOTS,
   DELIVER_JOB,
   EVENT_JOB_VERSION,
   eventJobId,
@@ -25,7 +31,7 @@ export {
   webhookJob,
   isWebhookJob,
 } from './queues';
-export type { EventJob, EventJobV1, JobSentRecord, WebhookJob, WebhookJobV1 } from './queues';
+export type { EventJob, EventJobV1, JobSentRecord, QueueTopology, WebhookJob, WebhookJobV1 } from './queues';
 export { Problem, FieldErrorSchema, problemType } from './problem';
 export { EventTypeCreate, EventTypeUpdate, EventTypeView, EventTypeKeyParams } from './event-types.schemas';
 export {

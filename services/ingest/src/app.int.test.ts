@@ -175,8 +175,8 @@ describe('with a per-key ingest rate', () => {
     expect(refused.json()).toMatchObject({ status: 429, detail: expect.stringMatching(/5 events per second/) });
     const batch = await post({ events: [{ type: 'RATED', email: 'b@example.com' }] }, '/v1/events/batch');
     expect(batch.statusCode).toBe(429);
-    const counts = await limitedCtx.queues.realtime.getJobCounts('waiting', 'delayed');
+    const counts = await limitedCtx.queues.realtime[0]!.getJobCounts('waiting', 'delayed');
     expect(counts.waiting + counts.delayed).toBe(5);
-    expect(await limitedCtx.queues.batch.count()).toBe(0);
+    expect(await limitedCtx.queues.batch[0]!.count()).toBe(0);
   });
 });

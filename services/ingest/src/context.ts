@@ -2,10 +2,10 @@
  * Everything the ingest service talks to, built once from the config and closed on shutdown:
  * Postgres (Prisma), Redis (BullMQ queues, idempotency keys, template-change notices).
  */
-import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
-import { DomainError, EventIdGenerator, LANES, pushEndpointCheck, createSecretBox, type Lane, type SecretBox } from '@mc/core';
-import { MAINTENANCE_QUEUE, QUEUE_NAMES, TEMPLATE_CHANGES_CHANNEL, WEBHOOKS_QUEUE, webhookJob } from '@mc/contracts';
+import { DomainError, EventIdGenerator, pushEndpointCheck, createSecretBox, type SecretBox } from '@mc/core';
+import { MAINTENANCE_QUEUE, TEMPLATE_CHANGES_CHANNEL, WEBHOOKS_QUEUE, singleQueueName, webhookJob } from '@mc/contracts';
+import { allLaneQueues, createLaneQueues, createRedisClient, type LaneQueues, type RedisClient } from '@mc/redis';
 import type { Config } from '@mc/config';
 import {
   createPrismaClient,
@@ -31,8 +31,9 @@ import { exportQueueMetrics } from './ops/queue-metrics';
 export interface IngestContext {
   config: Readonly<Config>;
   prisma: PrismaClient;
-  redis: Redis;
-  queues: Readonly<Record<Lane, Queue>>;
+  redis: RedisClient;
+  /** Every shard's queue of each lane (an event's is `queueOfEvent(queues, lane, id)`). */
+  queues: LaneQueues;
   eventTypes: EventTypesRepository;
   templates: TemplatesRepository;
   events: EventsRepository;
@@ -58,7 +59,7 @@ export interface IngestContext {
   enqueueWebhooks(messages: readonly { id: bigint; replays: number }[]): Promise<void>;
   /** Tells every worker that what is published for an event type changed. */
   announceTemplateChange(change: { eventTypeId: number }): Promise<void>;
-  /** BullMQ's Prometheus text for every queue (both lanes, webhooks, maintenance), merged. */
+  /** BullMQ's Prometheus text for every queue (every lane shard, webhooks, maintenance), merged. */
   queueMetrics(): Promise<string>;
   close(): Promise<void>;
 }
@@ -71,19 +72,14 @@ export async function createIngestContext(
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl });
   // Producers fail fast when Redis is down (no offline queue), so a request gets a 503 at once
   // instead of hanging, and never a 202 for an event that was not stored.
-  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = createRedisClient(config, 'producer');
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   await redis.connect().catch((error) => logger.warn({ err: error }, 'redis not reachable at start-up'));
 
-  const queues = Object.fromEntries(
-    LANES.map((lane) => {
-      const queue = new Queue(QUEUE_NAMES[lane], { connection: redis, prefix: config.queuePrefix });
-      // Without a listener BullMQ prints connection errors itself; the connection's own
-      // handler above already logs them.
-      queue.on('error', () => undefined);
-      return [lane, queue];
-    }),
-  ) as Record<Lane, Queue>;
+  const queues = createLaneQueues(redis, config.queuePrefix, config.queues);
+  // Without a listener BullMQ prints connection errors itself; the connection's own handler
+  // above already logs them.
+  for (const queue of allLaneQueues(queues)) queue.on('error', () => undefined);
 
   const eventTypes = new EventTypesRepository(prisma);
   const apiKeys = new ApiKeysRepository(prisma);
@@ -118,7 +114,7 @@ export async function createIngestContext(
     onAccepted: (lane, count) => metrics?.eventsAccepted.inc({ lane }, count),
   });
 
-  const webhookQueue = new Queue(WEBHOOKS_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  const webhookQueue = new Queue(singleQueueName(WEBHOOKS_QUEUE, config.queues), { connection: redis, prefix: config.queuePrefix });
   webhookQueue.on('error', () => undefined);
   const enqueueWebhooks = async (messages: readonly { id: bigint; replays: number }[]) => {
     try {
@@ -129,7 +125,7 @@ export async function createIngestContext(
   };
 
   // Read only here (its jobs are the workers'): its depth belongs on /metrics with the others.
-  const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  const maintenanceQueue = new Queue(singleQueueName(MAINTENANCE_QUEUE, config.queues), { connection: redis, prefix: config.queuePrefix });
   maintenanceQueue.on('error', () => undefined);
 
   let providers: Promise<ChannelProviders> | undefined;
@@ -166,12 +162,14 @@ export async function createIngestContext(
       onRedisError: (error) => logger.warn({ err: error }, 'auth failures cannot be counted in Redis; counting in this process'),
     }),
     async announceTemplateChange(change) {
+      // A cluster forwards a PUBLISH to every node, so each worker's subscriber hears it,
+      // whichever node it is connected to.
       await redis.publish(`${config.queuePrefix}:${TEMPLATE_CHANGES_CHANNEL}`, JSON.stringify(change));
     },
-    queueMetrics: () => exportQueueMetrics([...Object.values(queues), webhookQueue, maintenanceQueue]),
+    queueMetrics: () => exportQueueMetrics([...allLaneQueues(queues), webhookQueue, maintenanceQueue]),
     async close() {
       await (await providers)?.close();
-      await Promise.all([...Object.values(queues).map((q) => q.close()), webhookQueue.close(), maintenanceQueue.close()]);
+      await Promise.all([...allLaneQueues(queues).map((q) => q.close()), webhookQueue.close(), maintenanceQueue.close()]);
       redis.disconnect();
       await prisma.$disconnect();
     },

@@ -16,6 +16,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 async function main(): Promise<void> {
   const config = loadConfigOrExit('ingest');
   const logger = createLogger({ name: 'ingest', level: config.logLevel });
+  for (const warning of config.warnings) logger.warn(warning);
   const metrics = createIngestMetrics();
   // Not one request against a schema this build does not match: "run npm run migrate" instead.
   await requireMigrations({ databaseUrl: config.databaseUrl, warn: (message) => logger.warn(message) });

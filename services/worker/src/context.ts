@@ -2,9 +2,9 @@
  * Everything the worker talks to, built once from the config: Postgres, Redis (queues,
  * template-change notices, shared rate limits) and the channel providers.
  */
-import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
-import { TEMPLATE_CHANGES_CHANNEL, WEBHOOKS_QUEUE, webhookJob } from '@mc/contracts';
+import { TEMPLATE_CHANGES_CHANNEL, WEBHOOKS_QUEUE, singleQueueName, webhookJob } from '@mc/contracts';
+import { createRedisClient, type RedisClient } from '@mc/redis';
 import type { Config } from '@mc/config';
 import {
   createPrismaClient,
@@ -22,7 +22,7 @@ import { createTemplateRoutes, type TemplateRoutes } from './template-routes';
 export interface WorkerContext {
   prisma: PrismaClient;
   /** For BullMQ workers: blocking commands need maxRetriesPerRequest null. */
-  connection: Redis;
+  connection: RedisClient;
   events: EventsRepository;
   suppressions: SuppressionsRepository;
   eventTypes: { find(key: string): Promise<{ id: number; maxAgeSeconds: number | null } | undefined> };
@@ -39,9 +39,10 @@ const WEBHOOK_ENQUEUE_TIMEOUT_MS = 2000;
 
 export async function createWorkerContext(config: Readonly<Config>, logger: Logger, metrics?: WorkerMetrics): Promise<WorkerContext> {
   const prisma = createPrismaClient({ databaseUrl: config.databaseUrl });
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const connection = createRedisClient(config, 'worker');
   connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-  const subscriber = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // In a cluster the subscriber sits on one node; PUBLISH reaches every node's subscribers.
+  const subscriber = createRedisClient(config, 'subscriber');
   subscriber.on('error', (error) => logger.warn({ err: error }, 'redis subscriber error'));
 
   const templates = new TemplatesRepository(prisma);
@@ -78,7 +79,7 @@ export async function createWorkerContext(config: Readonly<Config>, logger: Logg
   // One log line and one metric per breaker change, not one per held event.
   const providers = createChannelProviders(config, connection, { onBreaker: createBreakerReporter({ logger, metrics }) });
 
-  const webhookQueue = new Queue(WEBHOOKS_QUEUE, { connection, prefix: config.queuePrefix });
+  const webhookQueue = new Queue(singleQueueName(WEBHOOKS_QUEUE, config.queues), { connection, prefix: config.queuePrefix });
   const retries = config.webhooks.retryScheduleMs.length;
   // Right after the status change, so a webhook leaves within moments; should Redis not take
   // it, the rows stay pending in the outbox and the maintenance relay enqueues them later.

@@ -7,7 +7,7 @@
  */
 import { Worker } from 'bullmq';
 import { LANES } from '@mc/core';
-import { QUEUE_NAMES, WEBHOOKS_QUEUE } from '@mc/contracts';
+import { WEBHOOKS_QUEUE, laneQueueName, singleQueueName } from '@mc/contracts';
 import { JOB_ATTEMPTS, loadConfigOrExit } from '@mc/config';
 import { AuditLogRepository, requireMigrations } from '@mc/db';
 import { serveWorkerMetrics } from './metrics-server';
@@ -25,6 +25,7 @@ import { createWebhookPoster } from './webhook-sender';
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
   const logger = createLogger({ name: 'worker', level: config.logLevel });
+  for (const warning of config.warnings) logger.warn(warning);
   const metrics = createWorkerMetrics();
   await requireMigrations({ databaseUrl: config.databaseUrl, warn: (message) => logger.warn(message) }); // refuses to start: run npm run migrate
   const ctx = await createWorkerContext(config, logger, metrics);
@@ -44,8 +45,10 @@ async function main(): Promise<void> {
 
   const onFailed = onJobFailed({ events: ctx.events, logger });
   const name = workerName();
-  const workers = LANES.map((lane) => {
-    const worker = new Worker(QUEUE_NAMES[lane], processor, {
+  // One BullMQ Worker per lane and shard this worker consumes (WORKER_SHARDS, default all); the
+  // lane's concurrency applies to each of its shards.
+  const workers = LANES.flatMap((lane) => config.worker.shards.map((shard) => ({ lane, queue: laneQueueName(lane, shard, config.queues) }))).map(({ lane, queue }) => {
+    const worker = new Worker(queue, processor, {
       name,
       connection: ctx.connection,
       prefix: config.queuePrefix,
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
   });
   // Status webhooks: the outbox rows the settles wrote, delivered with their own retries.
   const webhookWorker = new Worker(
-    WEBHOOKS_QUEUE,
+    singleQueueName(WEBHOOKS_QUEUE, config.queues),
     createWebhookProcessor({
       webhooks: ctx.webhooks,
       secretBox: config.secretsKey ? createSecretBox(Buffer.from(config.secretsKey, 'base64')) : undefined,
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
   const maintenance = await startMaintenance({
     connection: ctx.connection,
     prefix: config.queuePrefix,
+    topology: config.queues,
     retentionDays: config.worker.retentionDays,
     events: ctx.events,
     audit: new AuditLogRepository(ctx.prisma),
@@ -96,7 +100,7 @@ async function main(): Promise<void> {
       ? undefined
       : await serveWorkerMetrics(metrics.registry, config.worker.metricsPort, config.host);
   logger.info(
-    { name, lanes: LANES, realtime: config.worker.realtimeConcurrency, batch: config.worker.batchConcurrency },
+    { name, lanes: LANES, shards: config.worker.shards, queueShards: config.queues.shards, cluster: config.redisCluster !== undefined, realtime: config.worker.realtimeConcurrency, batch: config.worker.batchConcurrency },
     'worker started',
   );
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { LANES, type Lane } from '@mc/core';
-import { QUEUE_NAMES, WEBHOOKS_QUEUE, eventJobId, webhookJobId, type EventJob } from '@mc/contracts';
+import { QUEUE_NAMES, WEBHOOKS_QUEUE, eventJobId, laneQueueNames, shardOf, webhookJobId, type EventJob } from '@mc/contracts';
 import { AuditLogRepository, createTestSchema, EventTypesRepository, EventsRepository, WebhooksRepository, type TestSchema } from '@mc/db';
 import type { Logger } from '@mc/observability';
 import { startMaintenance, sweepStranded } from './maintenance';
@@ -138,7 +138,7 @@ describe('the sweeper', () => {
     ...extra,
   });
   // Everything is "stale" at once: the grace period is covered by looking from a minute ahead.
-  const sweep = () => sweepStranded({ events, queues, jobAttempts: 5, logger, now: () => Date.now() + 60_000, graceMs: 1000 });
+  const sweep = () => sweepStranded({ events, queues: { realtime: [queues.realtime], batch: [queues.batch] }, jobAttempts: 5, logger, now: () => Date.now() + 60_000, graceMs: 1000 });
 
   test('puts each stranded event right, and leaves the ones whose job is still queued alone', async () => {
     // 1. Re-driven, then the enqueue was lost (a crash between transition and add): re-enqueued.
@@ -192,5 +192,37 @@ describe('the sweeper', () => {
 
     // A second sweep changes nothing: the re-enqueued job exists, the rest are ended.
     expect(await sweep()).toMatchObject({ requeued: 0, settled: 0 });
+  });
+
+  test('with sharded lanes it looks for each job in the shard its event id picks, and re-enqueues there', async () => {
+    const topology = { hashTagged: false, shards: 3 };
+    const sharded = Object.fromEntries(LANES.map((lane) => [lane, laneQueueNames(lane, topology).map((name) => new Queue(name, { connection: redis, prefix }))])) as Record<Lane, Queue[]>;
+    try {
+      // Re-driven events (pending, generation 1) spread over all three shards.
+      const ids: bigint[] = [];
+      while (new Set(ids.map((id) => shardOf(id, 3))).size < 3 || ids.length < 4) {
+        const id = await open();
+        await events.settle(id, { status: 'deliveryFailed', reason: 'x' });
+        await events.redrive(id);
+        ids.push(id);
+      }
+      // One event's job waits in its own shard (left alone); the others have none (re-enqueued).
+      const [kept, ...lost] = ids;
+      const keptShard = sharded.realtime[shardOf(kept!, 3)]!;
+      await keptShard.add('deliver', jobData(kept!, { generation: 1 }), { jobId: eventJobId(kept!.toString(), 1) });
+
+      const result = await sweepStranded({ events, queues: sharded, jobAttempts: 5, logger, now: () => Date.now() + 60_000, graceMs: 1000 });
+
+      expect(result.requeued).toBeGreaterThanOrEqual(lost.length);
+      for (const id of ids) {
+        const shard = shardOf(id, 3);
+        expect((await sharded.realtime[shard]!.getJob(eventJobId(id.toString(), 1)))?.data).toMatchObject({ id: id.toString(), generation: 1 });
+        for (const other of [0, 1, 2].filter((s) => s !== shard)) {
+          expect(await sharded.realtime[other]!.getJob(eventJobId(id.toString(), 1))).toBeUndefined();
+        }
+      }
+    } finally {
+      await Promise.all(Object.values(sharded).flat().map((q) => q.close()));
+    }
   });
 });

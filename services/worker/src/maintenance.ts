@@ -11,9 +11,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { LANES, type Lane } from '@mc/core';
-import { DELIVER_JOB, MAINTENANCE_QUEUE, QUEUE_NAMES, WEBHOOKS_QUEUE, eventJobId, isEventJob, type EventJob } from '@mc/contracts';
+import { type Lane } from '@mc/core';
+import {
+  DELIVER_JOB,
+  MAINTENANCE_QUEUE,
+  WEBHOOKS_QUEUE,
+  eventJobId,
+  isEventJob,
+  shardOf,
+  singleQueueName,
+  type EventJob,
+  type QueueTopology,
+} from '@mc/contracts';
+import { createLaneQueues, allLaneQueues, type RedisClient } from '@mc/redis';
 import type { AuditLogRepository, EventsRepository, StaleEvent, WebhooksRepository } from '@mc/db';
 import type { Logger } from '@mc/observability';
 import { endJob, failedJobReason } from './job-endings';
@@ -52,7 +62,8 @@ export interface SweepResult {
  */
 export async function sweepStranded(options: {
   events: SweeperEvents;
-  queues: Readonly<Record<Lane, Pick<Queue, 'getJob' | 'add'>>>;
+  /** Every shard's queue of each lane: an event's job is in the shard its id picks. */
+  queues: Readonly<Record<Lane, readonly Pick<Queue, 'getJob' | 'add'>[]>>;
   jobAttempts: number;
   logger: Logger;
   now?: () => number;
@@ -63,7 +74,9 @@ export async function sweepStranded(options: {
   const result: SweepResult = { checked: stale.length, requeued: 0, settled: 0 };
   for (const event of stale) {
     const jobId = eventJobId(event.id.toString(), event.generation);
-    const job = (await options.queues[event.lane].getJob(jobId)) as Job | undefined;
+    const shards = options.queues[event.lane];
+    const queue = shards[shardOf(event.id, shards.length)]!;
+    const job = (await queue.getJob(jobId)) as Job | undefined;
     const state = job ? await job.getState() : undefined;
     const log = options.logger.child({ eventId: event.id.toString(), jobId, status: event.status, state });
     if (job && state !== 'failed' && state !== 'completed' && state !== 'unknown') continue; // queued or running: its worker settles it
@@ -76,7 +89,7 @@ export async function sweepStranded(options: {
       continue;
     }
     if (event.status === 'pending' && !job) {
-      await options.queues[event.lane].add(DELIVER_JOB, jobFromRow(event, now()), {
+      await queue.add(DELIVER_JOB, jobFromRow(event, now()), {
         jobId,
         attempts: options.jobAttempts,
         backoff: { type: 'jittered' },
@@ -115,8 +128,10 @@ function jobFromRow(event: StaleEvent, now: number): EventJob {
 }
 
 export async function startMaintenance(options: {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
+  /** How the queues sit in Redis (QUEUE_SHARDS, cluster hash tags). @defaultValue standalone, one shard */
+  topology?: QueueTopology;
   retentionDays: number;
   events: Pick<EventsRepository, 'purgeFinishedBefore'> & SweeperEvents;
   /** The audit log, purged with the events (same retention period). */
@@ -137,15 +152,18 @@ export async function startMaintenance(options: {
   webhookRelayGraceMs?: number;
 }): Promise<{ close(): Promise<void> }> {
   const { connection, prefix } = options;
-  const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+  const topology = options.topology ?? { hashTagged: false, shards: 1 };
+  const maintenanceQueue = singleQueueName(MAINTENANCE_QUEUE, topology);
+  const queue = new Queue(maintenanceQueue, { connection, prefix });
   if (options.retentionDays === 0) await queue.removeJobScheduler('purge-events');
   else await queue.upsertJobScheduler('purge-events', { every: PURGE_EVERY_MS }, { name: 'purge-events' });
   await queue.upsertJobScheduler('sweep-stranded', { every: options.sweepEveryMs ?? SWEEP_EVERY_MS }, { name: 'sweep-stranded' });
 
-  const lanes = Object.fromEntries(LANES.map((lane) => [lane, new Queue(QUEUE_NAMES[lane], { connection, prefix })])) as Record<Lane, Queue>;
-  const webhookQueue = options.webhooks ? new Queue(WEBHOOKS_QUEUE, { connection, prefix }) : undefined;
+  // The sweeper looks in every shard, whatever WORKER_SHARDS this worker consumes.
+  const lanes = createLaneQueues(connection, prefix, topology);
+  const webhookQueue = options.webhooks ? new Queue(singleQueueName(WEBHOOKS_QUEUE, topology), { connection, prefix }) : undefined;
   const now = options.now ?? Date.now;
-  const lockKey = `${prefix}:${MAINTENANCE_QUEUE}:sweep-lock`;
+  const lockKey = `${prefix}:${maintenanceQueue}:sweep-lock`;
 
   const purge = async () => {
     const cutoff = new Date(now() - options.retentionDays * DAY_MS);
@@ -197,7 +215,7 @@ export async function startMaintenance(options: {
   };
 
   const worker = new Worker(
-    MAINTENANCE_QUEUE,
+    maintenanceQueue,
     async (job) => {
       if (job.name === 'purge-events') return options.retentionDays === 0 ? { deleted: 0 } : purge();
       if (job.name === 'sweep-stranded') return sweep();
@@ -215,7 +233,7 @@ export async function startMaintenance(options: {
   return {
     async close() {
       await worker.close();
-      await Promise.all([queue.close(), webhookQueue?.close(), ...Object.values(lanes).map((q) => q.close())]);
+      await Promise.all([queue.close(), webhookQueue?.close(), ...allLaneQueues(lanes).map((q) => q.close())]);
     },
   };
 }

@@ -328,18 +328,18 @@ describe('GET /v1/queues', () => {
       return Object.fromEntries(response.body.lanes.map((l: any) => [l.lane, l.counts]));
     };
     const before = await counts();
-    await ctx.queues.batch.add('deliver', { probe: 1 }, { jobId: 'probe-wait' });
-    await ctx.queues.batch.add('deliver', { probe: 2 }, { jobId: 'probe-delay', delay: 600_000 });
+    await ctx.queues.batch[0]!.add('deliver', { probe: 1 }, { jobId: 'probe-wait' });
+    await ctx.queues.batch[0]!.add('deliver', { probe: 2 }, { jobId: 'probe-delay', delay: 600_000 });
     const after = await counts();
     expect(after.batch).toEqual({ ...before.batch, waiting: before.batch.waiting + 1, delayed: before.batch.delayed + 1 });
     expect(after.realtime).toEqual(before.realtime);
 
-    await ctx.queues.batch.pause();
+    await ctx.queues.batch[0]!.pause();
     try {
       const paused = await counts();
       expect(paused.batch).toMatchObject({ waiting: 0, paused: after.batch.waiting, delayed: after.batch.delayed });
     } finally {
-      await ctx.queues.batch.resume();
+      await ctx.queues.batch[0]!.resume();
     }
     expect((await call('GET', '/v1/queues', undefined, INGEST)).status).toBe(403);
   });

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { DomainError, LANES, invalid, notFound, parseEventId, unprocessable } from '@mc/core';
-import { EventIdParams, QUEUE_NAMES, eventRenderScope, type EventJob } from '@mc/contracts';
+import { EventIdParams, eventRenderScope, type EventJob } from '@mc/contracts';
 import { EventMessagesRepository } from '@mc/db';
 import type { IngestContext } from '../context';
 import type { CompiledTemplate } from '@mc/render';
@@ -185,26 +185,29 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = 
       try {
         const lanes = await Promise.all(
           LANES.map(async (lane) => {
-            const queue = ctx.queues[lane];
-            const [c, isPaused] = await Promise.all([
-              queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'),
-              queue.isPaused(),
-            ]);
-            // Prioritized jobs wait too (BullMQ keeps them in a set of their own). BullMQ 6 keeps
-            // the jobs of a paused queue in its wait list: they are counted as paused then.
-            const waiting = (c.waiting ?? 0) + (c.prioritized ?? 0);
-            return {
-              lane,
-              queue: QUEUE_NAMES[lane],
-              counts: {
-                waiting: isPaused ? 0 : waiting,
-                active: c.active ?? 0,
-                delayed: c.delayed ?? 0,
-                completed: c.completed ?? 0,
-                failed: c.failed ?? 0,
-                paused: isPaused ? waiting : 0,
-              },
-            };
+            // A lane of several shards (QUEUE_SHARDS) is counted as one: the sum of its queues.
+            const shards = await Promise.all(
+              ctx.queues[lane].map(async (queue) => {
+                const [c, isPaused] = await Promise.all([
+                  queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'),
+                  queue.isPaused(),
+                ]);
+                // Prioritized jobs wait too (BullMQ keeps them in a set of their own). BullMQ 6
+                // keeps the jobs of a paused queue in its wait list: they are counted as paused then.
+                const waiting = (c.waiting ?? 0) + (c.prioritized ?? 0);
+                return {
+                  waiting: isPaused ? 0 : waiting,
+                  active: c.active ?? 0,
+                  delayed: c.delayed ?? 0,
+                  completed: c.completed ?? 0,
+                  failed: c.failed ?? 0,
+                  paused: isPaused ? waiting : 0,
+                };
+              }),
+            );
+            const counts = { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0, paused: 0 };
+            for (const shard of shards) for (const state of Object.keys(counts) as (keyof typeof counts)[]) counts[state] += shard[state];
+            return { lane, queue: ctx.queues[lane].map((queue) => queue.name).join(','), counts };
           }),
         );
         return { lanes, dashboard: DASHBOARD_PATH };

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { EventIdGenerator, DomainError, type Lane } from '@mc/core';
-import { eventJobId } from '@mc/contracts';
+import { eventJobId, shardOf } from '@mc/contracts';
 import { EventIntake, type IntakeResult } from './event-intake';
 import { createEventTypeCatalog } from './event-type-catalog';
 
@@ -54,6 +54,9 @@ async function freezableProxy(target: URL) {
     },
   };
 }
+
+/** The lanes as one shard each (QUEUE_SHARDS=1). */
+const oneShard = (lanes: Record<Lane, Queue>) => ({ realtime: [lanes.realtime], batch: [lanes.batch] });
 
 async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: string, ms = 5000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -101,7 +104,7 @@ beforeAll(async () => {
   const warm = await queues.realtime.add('warm', {}, { jobId: 'warm' });
   await warm.remove();
   intake = new EventIntake({
-    queues,
+    queues: oneShard(queues),
     redis,
     catalog: createEventTypeCatalog(async (key) => (key === TYPE ? { id: 1, key, enabled: true, ctxSchema: null, maxAgeSeconds: null } : null)),
     ids: new EventIdGenerator(7),
@@ -222,6 +225,57 @@ describe('when the queue does not answer in time', () => {
   });
 });
 
+describe('lanes split into shards (QUEUE_SHARDS)', () => {
+  test('each event goes to the shard its id picks; a batch whose shard does not answer gets a 503 for those items only', async () => {
+    // Shard 0 through the freezable proxy, shard 1 direct: freezing fails exactly shard 0.
+    const shards = {
+      realtime: [queues.realtime, new Queue('events-realtime-1', { connection: redis, prefix })],
+      batch: [new Queue('events-batch', { connection: proxied, prefix }), new Queue('events-batch-1', { connection: redis, prefix })],
+    };
+    for (const q of [shards.realtime[1]!, ...shards.batch]) q.on('error', () => undefined);
+    const sharded = new EventIntake({
+      queues: shards,
+      redis,
+      catalog: createEventTypeCatalog(async (key) => ({ id: 1, key, enabled: true, ctxSchema: null, maxAgeSeconds: null })),
+      ids: new EventIdGenerator(9),
+      keyPrefix: prefix,
+      idempotencyTtlSeconds: 60,
+      attempts: { email: 3, sms: 3, push: 3 },
+      enqueueTimeoutMs: 300,
+    });
+    try {
+      const stored = await sharded.accept(Array.from({ length: 12 }, (_, i) => ({ event: event({ externalId: `spread-${i}` }) })), 'batch', 'key:1');
+      const ids = stored.map((r) => ok(r).id);
+      const shardsUsed = new Set(ids.map((id) => shardOf(id, 2)));
+      expect(shardsUsed.size).toBe(2);
+      for (const id of ids) {
+        expect(await shards.batch[shardOf(id, 2)]!.getJob(eventJobId(id))).toBeDefined();
+        expect(await shards.batch[1 - shardOf(id, 2)]!.getJob(eventJobId(id))).toBeUndefined();
+      }
+
+      proxy.freeze();
+      const items = Array.from({ length: 12 }, (_, i) => ({ event: event({ externalId: `half-${i}` }), ...(i % 2 ? { idempotencyKey: `half-${i}` } : {}) }));
+      const results = await sharded.accept(items, 'batch', 'key:1');
+      proxy.cut();
+      const refused = results.filter((r) => !r.ok);
+      const accepted = results.filter((r) => r.ok).map((r) => ok(r).id);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(accepted.length).toBeGreaterThan(0);
+      for (const id of accepted) {
+        expect(shardOf(id, 2)).toBe(1);
+        expect(await shards.batch[1]!.getJob(eventJobId(id))).toBeDefined();
+      }
+      results.forEach((r, i) => {
+        if (r.ok) return;
+        expect(r.problem).toMatchObject({ status: 503, detail: i % 2 ? expect.stringMatching(/same Idempotency-Key/) : expect.stringMatching(/nothing was stored/) });
+      });
+      await waitFor(async () => proxied.status === 'ready', 'the queue connection to come back', 10_000);
+    } finally {
+      await Promise.all([shards.realtime[1]!.close(), ...shards.batch.map((q) => q.close())]);
+    }
+  });
+});
+
 describe('door options', () => {
   test('checkAddresses: false (the SOAP door) stores bad addresses as given (the worker judges them later)', async () => {
     const bad = event({ email: 'not-an-email', mobilePhone: '12ab' });
@@ -234,7 +288,7 @@ describe('door options', () => {
   test('checkPushEndpoint: a reason refuses the event with 422 outbound-policy at /push/webPush/endpoint, at every door', async () => {
     const seen: string[] = [];
     const guarded = new EventIntake({
-      queues: direct,
+      queues: oneShard(direct),
       redis,
       catalog: createEventTypeCatalog(async (key) => ({ id: 1, key, enabled: true, ctxSchema: null, maxAgeSeconds: null })),
       ids: new EventIdGenerator(8),

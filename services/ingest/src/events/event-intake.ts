@@ -13,10 +13,15 @@
  * its pre-assigned id, so the client's repeat answers that id and makes sure the job exists;
  * an event without a key has its job removed by job id right behind the add on the same
  * connection, so the 503 means it will not be delivered.
+ *
+ * Shards (QUEUE_SHARDS): each event goes to the queue of its lane its id picks, one add per
+ * shard. A batch whose shards partly failed answers 202 with a 503 problem for each item of a
+ * failed shard (never an id for something not stored); when every shard failed, the whole
+ * request is a 503 as with one queue.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Queue, JobsOptions } from 'bullmq';
+import { queueOfEvent, type LaneQueues, type RedisClient } from '@mc/redis';
 import { DomainError, EventIdGenerator, LANES, parseWishedChannel, type Channel, type Lane } from '@mc/core';
 import {
   DELIVER_JOB,
@@ -57,8 +62,9 @@ export interface AcceptOptions {
 }
 
 export interface IntakeOptions {
-  queues: Readonly<Record<Lane, Queue>>;
-  redis: Redis;
+  /** Every shard's queue of each lane. */
+  queues: LaneQueues;
+  redis: RedisClient;
   catalog: EventTypeCatalog;
   ids: EventIdGenerator;
   keyPrefix: string;
@@ -138,9 +144,15 @@ export class EventIntake {
     const freshIds = new Set(fresh.map((p) => p.job.id));
     const earlier = repeats.filter((r) => !freshIds.has(r.job.id));
     if (earlier.length > 0) await this.ensureJobsExist(earlier, lane);
-    if (fresh.length > 0) await this.enqueue(fresh, lane);
+    const notStored = fresh.length > 0 ? await this.enqueue(fresh, lane) : [];
+    const failedIds = new Set(notStored.map((p) => p.job.id));
     for (const { index, job } of fresh) results[index] = { ok: true, id: job.id, duplicate: false };
-    if (fresh.length > 0) this.options.onAccepted?.(lane, fresh.length);
+    // An item of a shard that failed, and any repeat of it in this call, answers 503 alone.
+    for (const p of [...notStored, ...repeats.filter((r) => failedIds.has(r.job.id))]) {
+      results[p.index] = { ok: false, problem: makeProblem(503, 'unavailable', 'Service unavailable', p.idemKey ? KEYED_UNCONFIRMED : NOTHING_STORED) };
+    }
+    const stored = fresh.length - notStored.length;
+    if (stored > 0) this.options.onAccepted?.(lane, stored);
     return results;
   }
 
@@ -163,15 +175,33 @@ export class EventIntake {
     return { jobId: eventJobId(job.id), delay, attempts: this.options.attempts[job.channel], backoff: { type: 'jittered' } };
   }
 
-  private async enqueue(fresh: Pending[], lane: Lane): Promise<void> {
-    const queue = this.options.queues[lane];
-    const jobs = fresh.map(({ job, delay }) => ({ name: DELIVER_JOB, data: job, opts: this.jobOptions(job, delay) }));
+  /**
+   * Stores the fresh events, one add per shard. Returns the events of the shards that failed;
+   * throws DomainError('unavailable') when nothing was stored.
+   */
+  private async enqueue(fresh: Pending[], lane: Lane): Promise<Pending[]> {
     // BullMQ waits for a lost connection to come back; the caller gets a 503 instead, at once
     // when the connection is known to be down (nothing sent), else after the timeout.
     if (this.redisDown || LOST.has(this.options.redis.status)) {
       this.options.onEnqueueError?.(new Error(`redis connection is ${this.options.redis.status}`));
       throw new DomainError('unavailable', fresh.some((p) => p.idemKey) ? KEYED_UNCONFIRMED : NOTHING_STORED);
     }
+    const byShard = new Map<Queue, Pending[]>();
+    for (const p of fresh) {
+      const queue = queueOfEvent(this.options.queues, lane, p.job.id);
+      const items = byShard.get(queue);
+      if (items) items.push(p);
+      else byShard.set(queue, [p]);
+    }
+    const failed = (await Promise.all([...byShard].map(([queue, items]) => this.enqueueOnShard(queue, items).then(() => [], () => items)))).flat();
+    if (failed.length === fresh.length) {
+      throw new DomainError('unavailable', failed.every((p) => p.idemKey === undefined) ? NOTHING_STORED : KEYED_UNCONFIRMED);
+    }
+    return failed;
+  }
+
+  private async enqueueOnShard(queue: Queue, items: Pending[]): Promise<void> {
+    const jobs = items.map(({ job, delay }) => ({ name: DELIVER_JOB, data: job, opts: this.jobOptions(job, delay) }));
     // One event: a plain add, which skips addBulk's transaction (measurably cheaper per request).
     const stored: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
     try {
@@ -181,12 +211,11 @@ export class EventIntake {
       // The add may still land. Keyed events keep their key bound to their id: the repeat
       // answers it and re-adds the job if it is missing. The others are removed by job id,
       // sent now on the same connection so Redis runs the removal right behind the add.
-      const unkeyed = fresh.filter((p) => p.idemKey === undefined);
       void stored.catch(() => undefined);
-      for (const { job } of unkeyed) {
+      for (const { job } of items.filter((p) => p.idemKey === undefined)) {
         void queue.remove(eventJobId(job.id)).catch((cleanupError) => this.options.onEnqueueError?.(cleanupError));
       }
-      throw new DomainError('unavailable', unkeyed.length === fresh.length ? NOTHING_STORED : KEYED_UNCONFIRMED);
+      throw error;
     }
   }
 
@@ -202,9 +231,9 @@ export class EventIntake {
       await withTimeout(
         Promise.all(
           [...first.values()].map(async ({ job, delay }) => {
-            const found = await Promise.all(LANES.map((l) => this.options.queues[l].getJob(eventJobId(job.id))));
+            const found = await Promise.all(LANES.map((l) => queueOfEvent(this.options.queues, l, job.id).getJob(eventJobId(job.id))));
             if (found.some((j) => j)) return;
-            await this.options.queues[lane].add(DELIVER_JOB, job, this.jobOptions(job, delay));
+            await queueOfEvent(this.options.queues, lane, job.id).add(DELIVER_JOB, job, this.jobOptions(job, delay));
           }),
         ),
         this.options.enqueueTimeoutMs ?? 5000,
@@ -297,15 +326,30 @@ export class EventIntake {
   /**
    * SET NX GET per key, value `<id>:<fingerprint>`: the first caller claims it; a repeat with the
    * same fingerprint gets the first event's id back, one with another fingerprint a 422.
+   * Standalone: one pipeline. Cluster: the keys hash to different slots, which a cluster
+   * pipeline refuses, so each SET is sent on its own, all at once.
    */
   private async claimIdempotencyKeys(pending: Pending[], results: IntakeResult[]): Promise<{ fresh: Pending[]; repeats: Pending[] }> {
     const keyed = pending.filter((p) => p.idemKey !== undefined);
     if (keyed.length === 0) return { fresh: pending, repeats: [] };
-    const pipeline = this.options.redis.pipeline();
-    for (const p of keyed) pipeline.set(p.idemKey!, `${p.job.id}:${p.fingerprint}`, 'EX', this.options.idempotencyTtlSeconds, 'NX', 'GET');
+    const redis = this.options.redis;
+    const ttl = this.options.idempotencyTtlSeconds;
     let replies: [Error | null, unknown][] | null;
     try {
-      replies = await pipeline.exec();
+      if (redis.isCluster) {
+        replies = await Promise.all(
+          keyed.map((p) =>
+            redis.set(p.idemKey!, `${p.job.id}:${p.fingerprint}`, 'EX', ttl, 'NX', 'GET').then(
+              (previous): [null, unknown] => [null, previous],
+              (error: Error): [Error, null] => [error, null],
+            ),
+          ),
+        );
+      } else {
+        const pipeline = redis.pipeline();
+        for (const p of keyed) pipeline.set(p.idemKey!, `${p.job.id}:${p.fingerprint}`, 'EX', ttl, 'NX', 'GET');
+        replies = await pipeline.exec();
+      }
     } catch {
       throw new DomainError('unavailable', NOTHING_STORED);
     }

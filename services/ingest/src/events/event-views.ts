@@ -1,6 +1,6 @@
 /** Maps event rows, and jobs not yet seen by a worker, to the API's EventView. */
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@mc/redis';
 import type { EventRecord } from '@mc/db';
 import type { EventJob, EventView, QueueStateView } from '@mc/contracts';
 
@@ -69,7 +69,7 @@ const KNOWN_STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'active
  * set, whose score holds the due time; `job.delay` is relative to when it was last delayed),
  * and why a failed job failed. `missing` when there is no job.
  */
-export async function queueState(redis: Redis, queue: Queue, job: Job | undefined): Promise<QueueStateView> {
+export async function queueState(redis: RedisClient, queue: Queue, job: Job | undefined): Promise<QueueStateView> {
   if (!job) return { state: 'missing' };
   const state = await job.getState();
   if (!KNOWN_STATES.has(state)) return { state: 'missing' };

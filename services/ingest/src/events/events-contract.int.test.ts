@@ -69,7 +69,7 @@ test('three parallel re-drives: exactly one 202, 409 for the others, one job', a
   expect(conflict.headers['content-type']).toMatch(/problem\+json/);
   expect(conflict.json().detail).toMatch(/status pending cannot be re-driven/);
 
-  const queue = ctx.queues.realtime;
+  const queue = ctx.queues.realtime[0]!;
   const job = await queue.getJob(eventJobId(id.toString(), 1));
   expect(job?.data).toMatchObject({ id: id.toString(), generation: 1 });
   expect(await queue.getJobCounts('waiting', 'delayed', 'active')).toEqual({ waiting: 1, delayed: 0, active: 0 });
@@ -112,7 +112,7 @@ test('GET of an event with a row whose job is retrying shows the delay; of one w
   let view = (await app.inject({ method: 'GET', url: `/v1/events/${id}`, headers: auth })).json();
   expect(view).toMatchObject({ status: 'pending', queue: { state: 'missing' } });
 
-  await ctx.queues.batch.add('deliver', { v: 1, id: id.toString() }, { jobId: eventJobId(id.toString()), delay: 60_000 });
+  await ctx.queues.batch[0]!.add('deliver', { v: 1, id: id.toString() }, { jobId: eventJobId(id.toString()), delay: 60_000 });
   view = (await app.inject({ method: 'GET', url: `/v1/events/${id}`, headers: auth })).json();
   expect(view).toMatchObject({ status: 'pending', reason: 'Attempt 1 failed (451); retrying', queue: { state: 'delayed' } });
   expect(Math.abs(Date.parse(view.queue.nextAttemptAt) - next.getTime())).toBeLessThan(2000);

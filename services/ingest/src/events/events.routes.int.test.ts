@@ -69,7 +69,7 @@ test('a repeated Idempotency-Key with the same body answers the first id; with a
     detail: expect.stringContaining(first.body.id),
     errors: [{ path: 'headers/idempotency-key', message: 'already used with a different body' }],
   });
-  expect(await ctx.queues.realtime.count()).toBe(1);
+  expect(await ctx.queues.realtime[0]!.count()).toBe(1);
 });
 
 test('batch items: the same idempotencyKey with another body is a 422 problem in that item, the rest go through', async () => {
@@ -106,7 +106,7 @@ test('values are kept as sent: no coercion, and the job carries the event as giv
   const sent = order({ externalId: '00042', origin: 'true', mobilePhone: '+46 70-123 45 67', locale: 'sv', ctx: { n: '1', list: ['a'], flag: false } });
   const accepted = await post('/v1/events', sent);
   expect(accepted.status).toBe(202);
-  const job = await ctx.queues.realtime.getJob(eventJobId(accepted.body.id));
+  const job = await ctx.queues.realtime[0]!.getJob(eventJobId(accepted.body.id));
   expect(job?.data.event).toEqual(sent);
 });
 

@@ -17,6 +17,7 @@ import {
   IDEMPOTENCY_KEY_PATTERN,
   type EventJob,
 } from '@mc/contracts';
+import { queueOfEvent } from '@mc/redis';
 import type { IngestContext } from '../context';
 import { recordAudit } from '../audit/audit-trail';
 import { recipientAddress } from './recipient-address';
@@ -133,12 +134,12 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
       if (stored) {
         // An open event also shows where its job really is (waiting, delayed until, active, failed).
         if (!OPEN_STATUSES.has(stored.status)) return eventView(stored);
-        const queue = ctx.queues[stored.lane];
+        const queue = queueOfEvent(ctx.queues, stored.lane, stored.id);
         const job = (await queue.getJob(eventJobId(stored.id.toString(), stored.generation))) as Job<EventJob> | undefined;
         return eventView(stored, await queueState(ctx.redis, queue, job));
       }
       for (const lane of LANES) {
-        const queue = ctx.queues[lane];
+        const queue = queueOfEvent(ctx.queues, lane, id);
         const job = (await queue.getJob(eventJobId(id.toString()))) as Job<EventJob> | undefined;
         if (job) return queuedEventView(job, await queueState(ctx.redis, queue, job));
       }
@@ -218,7 +219,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: IngestContext }> = a
       try {
         // Idempotent by the generation's job id: a repeat (or the sweeper, after a crash right
         // here) adds nothing twice.
-        await ctx.queues[event.lane].add(DELIVER_JOB, job, {
+        await queueOfEvent(ctx.queues, event.lane, event.id).add(DELIVER_JOB, job, {
           jobId: eventJobId(job.id, event.generation),
           attempts: ctx.config.worker.retry[job.channel].attempts,
           backoff: { type: 'jittered' },

@@ -5,6 +5,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { IngestMetrics } from '@mc/observability';
 import { describeMissingMigrations, migrationStatus, shippedMigrations, type MigrationStatus } from '@mc/db';
+import { allLaneQueues } from '@mc/redis';
 import type { IngestContext } from '../context';
 import { makeProblem } from '../http/problems';
 
@@ -92,7 +93,7 @@ async function dashboard(app: FastifyInstance, { ctx }: { ctx: IngestContext }):
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({
-    queues: Object.values(ctx.queues).map((queue) => new BullMQAdapter(queue)),
+    queues: allLaneQueues(ctx.queues).map((queue) => new BullMQAdapter(queue)),
     serverAdapter,
   });
   await app.register(serverAdapter.registerPlugin() as never, { prefix: DASHBOARD_PATH });

@@ -12,7 +12,7 @@
  * replica), never a refusal of everyone and never an open door.
  */
 import { isIPv6 } from 'node:net';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@mc/redis';
 
 export interface AuthFailureVerdict {
   /** True when this failure went past the limit: answer 429, not 401. */
@@ -22,7 +22,7 @@ export interface AuthFailureVerdict {
 }
 
 export interface AuthFailureThrottleOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Redis key prefix (the queue prefix), so test runs and deployments do not share counts. */
   keyPrefix: string;
   /** Failures per window per address; 0 turns the throttle off. */
@@ -49,7 +49,7 @@ if ttl < 0 then
 end
 return {n, ttl}`;
 
-type CountingRedis = Redis & { mcCountAuthFailure(key: string, windowMs: number): Promise<[number, number]> };
+type CountingRedis = RedisClient & { mcCountAuthFailure(key: string, windowMs: number): Promise<[number, number]> };
 
 export class AuthFailureThrottle {
   readonly limit: number;

@@ -236,7 +236,7 @@ describe('the SOAP bad-input corpus, over a real socket', () => {
       key === 'ORDER_CONFIRMATION' ? { id: 1, key, enabled: true, ctxSchema: null, maxAgeSeconds: null } : null,
     );
     const intake = new EventIntake({
-      queues,
+      queues: { realtime: [queues.realtime], batch: [queues.batch] },
       redis,
       catalog,
       ids: new EventIdGenerator(1),

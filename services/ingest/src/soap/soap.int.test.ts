@@ -11,7 +11,7 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { EventIdGenerator, type Lane } from '@mc/core';
-import { eventJobId, QUEUE_NAMES, type EventJob } from '@mc/contracts';
+import { eventJobId, QUEUE_NAMES, shardOf, type EventJob } from '@mc/contracts';
 import { EventIntake } from '../events/event-intake';
 import { createEventTypeCatalog, type EventTypeCatalog } from '../events/event-type-catalog';
 import { registerAuth } from '../plugins/auth';
@@ -53,7 +53,7 @@ async function makeHarness(
   for (const q of Object.values(queues)) q.on('error', () => undefined);
   const catalog = makeCatalog();
   const intake = new EventIntake({
-    queues,
+    queues: { realtime: [queues.realtime], batch: [queues.batch] },
     redis,
     catalog,
     ids: new EventIdGenerator(1),
@@ -427,3 +427,58 @@ async function closedPort(): Promise<number> {
     });
   });
 }
+
+describe('SOAP PushEvents over sharded lanes (QUEUE_SHARDS)', () => {
+  it('a shard that does not confirm makes a Server fault that names the events stored in the others', async () => {
+    const prefix = `soapshards-${randomUUID()}`;
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    // Shard 1 of each lane talks to a closed port: its adds never confirm.
+    const dead = new Redis({ host: '127.0.0.1', port: await closedPort(), enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    dead.on('error', () => undefined);
+    const queues = {
+      realtime: [new Queue(QUEUE_NAMES.realtime, { connection: redis, prefix }), new Queue(`${QUEUE_NAMES.realtime}-1`, { connection: dead, prefix })],
+      batch: [new Queue(QUEUE_NAMES.batch, { connection: redis, prefix }), new Queue(`${QUEUE_NAMES.batch}-1`, { connection: dead, prefix })],
+    };
+    for (const q of [...queues.realtime, ...queues.batch]) q.on('error', () => undefined);
+    const intake = new EventIntake({
+      queues,
+      redis,
+      catalog: makeCatalog(),
+      ids: new EventIdGenerator(3),
+      keyPrefix: prefix,
+      idempotencyTtlSeconds: 60,
+      attempts: { email: 3, sms: 3, push: 3 },
+      enqueueTimeoutMs: 300,
+    });
+    const app = fastify();
+    await app.register(soapRoutes, {
+      intake,
+      verifyApiKey: async () => undefined,
+      operators: [{ login: 'mc', password: 's3cret' }],
+      bodyLimitBytes: BODY_LIMIT,
+      eventTypes: makeCatalog(),
+    });
+    await app.ready();
+    try {
+      const events = Array.from({ length: 8 }, () => SAMPLE_EVENT.replaceAll('rtEvent', 'batchEvent')).join('');
+      const res = await post(app, pushEvents('mc/s3cret', events), { soapaction: '"nms:rtEvent#PushEvents"' });
+      expect(res.statusCode).toBe(500);
+      expect(faultCode(res.body)).toMatch(/Server$/);
+      const detail = faultDetail(res.body)!;
+      expect(detail).toMatch(/The event queue did not confirm|nothing was stored/);
+      const stored = [...detail.matchAll(/plId ([\d, …]+)\)/g)].flatMap((m) => m[1]!.split(', ').filter((id) => /^\d+$/.test(id)));
+      expect(stored.length).toBeGreaterThan(0);
+      for (const id of stored) {
+        expect(shardOf(id, 2)).toBe(0);
+        expect(await queues.batch[0]!.getJob(eventJobId(id))).toBeDefined();
+      }
+    } finally {
+      await app.close();
+      await queues.batch[0]!.obliterate({ force: true });
+      for (const q of [...queues.realtime, ...queues.batch]) await q.close().catch(() => undefined);
+      await redis.quit();
+      // Ended by itself (no retries); disconnect() would arm a socket timer that keeps jest alive.
+      if (dead.status !== 'end') dead.disconnect();
+    }
+  });
+});

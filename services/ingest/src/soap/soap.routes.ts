@@ -257,6 +257,8 @@ async function enqueue(
 
   const ids: (string | undefined)[] = new Array(mapped.length);
   const problems: string[] = [];
+  // An item refused by the server side (a queue shard that did not confirm: 503) is a Server fault.
+  let serverSide = false;
   let failure: unknown;
   settled.forEach((outcome, laneIndex) => {
     const entries = lanes[laneIndex]![1];
@@ -267,7 +269,10 @@ async function enqueue(
     outcome.value.forEach((result: IntakeResult, i) => {
       const entry = entries[i]!;
       if (result.ok) ids[entry.index] = result.id;
-      else problems.push(`${label(entry.index, entry.element)}: ${describeProblem(result.problem)}`);
+      else {
+        problems.push(`${label(entry.index, entry.element)}: ${describeProblem(result.problem)}`);
+        if (result.problem.status >= 500) serverSide = true;
+      }
     });
   });
 
@@ -280,13 +285,14 @@ async function enqueue(
     throw failure;
   }
   if (problems.length > 0) {
-    // Only reachable without the eventTypes pre-check (or if a type changed in between).
+    // Only reachable without the eventTypes pre-check (or if a type changed in between), or
+    // when some shards of a lane (QUEUE_SHARDS) did not confirm.
     let detail = listProblems(problems);
     if (stored.length > 0) {
       const shown = stored.slice(0, 20).join(', ');
       detail += ` The other ${stored.length} event(s) of this call were stored (plId ${shown}${stored.length > 20 ? ', …' : ''}); resend only the rejected ones.`;
     }
-    throw clientFault(faultString, detail);
+    throw serverSide ? new SoapFault('Server', faultString, detail) : clientFault(faultString, detail);
   }
   return stored;
 }
