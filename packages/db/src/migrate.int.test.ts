@@ -175,6 +175,60 @@ describe('applyMigrations', () => {
     expect(tables).not.toContain('half');
   });
 
+  it('runs a migration marked -- mc:no-transaction statement by statement, outside a transaction', async () => {
+    const schema = freshSchema();
+    const migrationsDir = await copyOfMigrations();
+    await applyMigrations({ databaseUrl, schema, migrationsDir });
+    const concurrently = 'CREATE INDEX CONCURRENTLY "webhook_endpoints_url_idx" ON "webhook_endpoints"("url");';
+    // Without the marker Postgres refuses it: the runner's transaction is a transaction block.
+    await mkdir(path.join(migrationsDir, '20991201000000_unmarked'));
+    await writeFile(path.join(migrationsDir, '20991201000000_unmarked', 'migration.sql'), concurrently);
+    await expect(applyMigrations({ databaseUrl, schema, migrationsDir })).rejects.toThrow(
+      'CREATE INDEX CONCURRENTLY cannot run inside a transaction block',
+    );
+    await writeFile(
+      path.join(migrationsDir, '20991201000000_unmarked', 'migration.sql'),
+      `-- An index built without blocking writes.\n-- mc:no-transaction\n${concurrently}\nCREATE TABLE "after" ("note" TEXT DEFAULT 'a;b');\n`,
+    );
+
+    expect(await applyMigrations({ databaseUrl, schema, migrationsDir })).toEqual({ applied: ['20991201000000_unmarked'] });
+    const index = await client.query(
+      `SELECT x.indisvalid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = i.relnamespace
+        WHERE n.nspname = $1 AND i.relname = 'webhook_endpoints_url_idx'`,
+      [schema],
+    );
+    expect(index.rows).toEqual([{ indisvalid: true }]);
+    expect(await tablesOf(schema)).toContain('after');
+    expect((await historyOf(schema)).at(-1)).toMatchObject({ migration_name: '20991201000000_unmarked', applied_steps_count: 2 });
+  });
+
+  it('records a failed no-transaction migration as failed, keeping what ran, and refuses to go on', async () => {
+    const schema = freshSchema();
+    const migrationsDir = await copyOfMigrations();
+    await applyMigrations({ databaseUrl, schema, migrationsDir });
+    await mkdir(path.join(migrationsDir, '20991202000000_half'));
+    await writeFile(
+      path.join(migrationsDir, '20991202000000_half', 'migration.sql'),
+      '-- mc:no-transaction\nCREATE TABLE "kept" ("id" INTEGER);\nSELECT * FROM "missing";\nCREATE TABLE "never" ("id" INTEGER);\n',
+    );
+
+    await expect(applyMigrations({ databaseUrl, schema, migrationsDir })).rejects.toThrow(
+      'migration 20991202000000_half (outside a transaction) failed at statement 2 of 3, after 1 applied: relation "missing" does not exist',
+    );
+    const tables = await tablesOf(schema);
+    expect(tables).toContain('kept');
+    expect(tables).not.toContain('never');
+    expect((await historyOf(schema)).at(-1)).toMatchObject({
+      migration_name: '20991202000000_half',
+      finished_at: null,
+      applied_steps_count: 1,
+      logs: 'statement 2 of 3 failed: relation "missing" does not exist',
+    });
+    await expect(applyMigrations({ databaseUrl, schema, migrationsDir })).rejects.toThrow(
+      'migration 20991202000000_half failed in this database',
+    );
+  });
+
   it('says which directory is missing', async () => {
     await expect(
       applyMigrations({ databaseUrl, schema: freshSchema(), migrationsDir: '/nonexistent/migrations' }),
