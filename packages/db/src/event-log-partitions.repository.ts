@@ -181,7 +181,8 @@ export class EventLogPartitionsRepository {
         // would then forbid detaching the events it references; it is dropped with the day anyway.
         await tx.$executeRawUnsafe(`ALTER TABLE "deliveries" DETACH PARTITION ${deliveries}`);
         const foreignKeys = await tx.$queryRawUnsafe<{ name: string }[]>(
-          `SELECT conname AS name FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f'`,
+          // (Its clones per referenced partition, conparentid <> 0, go with it.)
+          `SELECT conname AS name FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' AND conparentid = 0`,
           deliveries,
         );
         for (const { name } of foreignKeys) {

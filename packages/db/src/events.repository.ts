@@ -6,7 +6,7 @@
  * applied as one conditional statement (`UPDATE … WHERE status IN (from) AND generation = g`):
  * a late, duplicate or stale job can never overwrite what another writer decided.
  */
-import { TRANSITIONS, settleTransition, type Channel, type EventStatus, type Lane, type Transition } from '@mc/core';
+import { TRANSITIONS, firstEventIdAt, settleTransition, type Channel, type EventStatus, type Lane, type Transition } from '@mc/core';
 import type { PrismaClient, Event, Delivery } from './generated/prisma/client';
 import { Prisma } from './generated/prisma/client';
 
@@ -237,6 +237,29 @@ export interface EventQuery {
   limit: number;
   /** Id of the last event of the previous page (pages go newest first). */
   before?: bigint;
+}
+
+/**
+ * How far an event's creation time (its acceptance, `createdAt`) and the time in its id may
+ * lie apart: the intake reads the clock, checks the event, then draws the id within the same
+ * request. A time filter widened by this much, as an id range, never misses an event.
+ */
+export const EVENT_ID_TIME_SKEW_MS = 5 * 60_000;
+
+/**
+ * The id range a query's time window and cursor allow. The event log is partitioned by id (one
+ * partition per day), so bounding the id lets Postgres read only the days the window covers;
+ * the exact `createdAt` filter stays beside it.
+ */
+export function eventIdRange(query: Pick<EventQuery, 'since' | 'until' | 'before'>): { gte?: bigint; lt?: bigint } {
+  const range: { gte?: bigint; lt?: bigint } = {};
+  if (query.since) range.gte = firstEventIdAt(query.since.getTime() - EVENT_ID_TIME_SKEW_MS);
+  const candidates = [
+    ...(query.until ? [firstEventIdAt(query.until.getTime() + EVENT_ID_TIME_SKEW_MS)] : []),
+    ...(query.before !== undefined ? [query.before] : []),
+  ];
+  if (candidates.length > 0) range.lt = candidates.reduce((a, b) => (a < b ? a : b));
+  return range;
 }
 
 export class EventsRepository {
@@ -494,6 +517,7 @@ export class EventsRepository {
   }
 
   async list(query: EventQuery): Promise<EventRecord[]> {
+    const ids = eventIdRange(query);
     const rows = await this.prisma.event.findMany({
       where: {
         ...(query.type ? { type: query.type } : {}),
@@ -503,32 +527,12 @@ export class EventsRepository {
         ...(query.since || query.until
           ? { createdAt: { ...(query.since ? { gte: query.since } : {}), ...(query.until ? { lt: query.until } : {}) } }
           : {}),
-        ...(query.before ? { id: { lt: query.before } } : {}),
+        ...(ids.gte !== undefined || ids.lt !== undefined ? { id: ids } : {}),
       },
       include,
       orderBy: { id: 'desc' },
       take: query.limit,
     });
     return rows.map(toEvent);
-  }
-
-  /**
-   * Deletes finished events created before `cutoff` (their deliveries go with them), in
-   * batches so a large backlog never holds one long transaction. Events still pending or
-   * processing are kept whatever their age. Returns how many were deleted.
-   */
-  async purgeFinishedBefore(cutoff: Date, batchSize = 5000): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const deleted = await this.prisma.$executeRaw`
-        DELETE FROM "events" WHERE "id" IN (
-          SELECT "id" FROM "events"
-          WHERE "createdAt" < ${cutoff} AND "status" NOT IN ('pending', 'processing')
-          LIMIT ${batchSize})`;
-      total += deleted;
-      if (deleted < batchSize) break;
-    }
-    await this.prisma.proof.deleteMany({ where: { createdAt: { lt: cutoff } } });
-    return total;
   }
 }
