@@ -190,3 +190,7 @@ test('Prisma works on the partitioned tables: create, update and upsert with RET
   expect(again).toMatchObject({ id: delivery.id, attempts: 1 });
   expect(await whereIs(id)).toEqual(inDay(dayOf(Date.now())));
 });
+
+test('the clients run without JIT: a statement over every partition is costed high, but runs in a millisecond', async () => {
+  expect(await db.prisma.$queryRawUnsafe('SHOW jit')).toEqual([{ jit: 'off' }]);
+});

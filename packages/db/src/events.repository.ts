@@ -189,7 +189,11 @@ const CHANGED_COLUMNS = Prisma.sql`"id", "type", "status", "externalId", "reason
  * the same statement, so a status change and its webhook are never one without the other.
  * With no endpoints this costs one scan of an empty table, and no extra round trip.
  */
-function outboxCte(changed: Prisma.Sql, provider: string | null): Prisma.Sql {
+function outboxCte(changed: Prisma.Sql, provider: string | null, eventId?: bigint): Prisma.Sql {
+  // `deliveries` is partitioned by eventId: with the id as a constant the planner reads one
+  // partition, where `= c."id"` alone makes it plan (and cost) a scan of every partition on
+  // every status change — enough, with a few months of days, to cross jit_above_cost.
+  const sameEvent = eventId === undefined ? Prisma.empty : Prisma.sql` AND d."eventId" = ${eventId}`;
   return Prisma.sql`outboxed AS (
     INSERT INTO "webhook_messages" ("endpointId", "type", "payload", "createdAt", "updatedAt")
     SELECT ep."id", 'event.' || c."status"::text, jsonb_build_object(
@@ -199,7 +203,7 @@ function outboxCte(changed: Prisma.Sql, provider: string | null): Prisma.Sql {
                'id', c."id"::text, 'eventType', c."type", 'externalId', c."externalId", 'status', c."status"::text,
                'reason', c."reason", 'channel', c."channel"::text,
                'provider', COALESCE(${provider}::text,
-                 (SELECT d."provider" FROM "deliveries" d WHERE d."eventId" = c."id" ORDER BY d."updatedAt" DESC LIMIT 1)),
+                 (SELECT d."provider" FROM "deliveries" d WHERE d."eventId" = c."id"${sameEvent} ORDER BY d."updatedAt" DESC LIMIT 1)),
                'time', to_char(c."updatedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
            now(), now()
     FROM ${changed} c
@@ -354,7 +358,7 @@ export class EventsRepository {
     const attempt = outcome.attempt;
     if (!attempt) {
       const rows = await this.prisma.$queryRaw<{ applied: number; outbox: bigint[] | null }[]>`
-        WITH updated AS (${updateEvent}), ${outboxCte(Prisma.sql`updated`, null)}
+        WITH updated AS (${updateEvent}), ${outboxCte(Prisma.sql`updated`, null, id)}
         SELECT (SELECT count(*) FROM updated)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox`;
       await this.announce(rows[0]?.outbox);
       return (rows[0]?.applied ?? 0) > 0;
@@ -363,7 +367,7 @@ export class EventsRepository {
     // Appends to the attempt log and counts the attempt, whatever the row held before.
     const rows = await this.prisma.$queryRaw<{ applied: number; outbox: bigint[] | null }[]>`
       WITH updated AS (${updateEvent}),
-      ${outboxCte(Prisma.sql`updated`, attempt.provider)},
+      ${outboxCte(Prisma.sql`updated`, attempt.provider, id)},
       recorded AS (
         INSERT INTO "deliveries" ("eventId", "channel", "provider", "status", "attempts", "attemptLog",
                                   "providerMessageId", "error", "sentAt", "updatedAt")
@@ -416,7 +420,7 @@ export class EventsRepository {
         "status" = EXCLUDED."status", "reason" = EXCLUDED."reason", "nextAttemptAt" = NULL, "updatedAt" = now()
       WHERE "events"."status" IN (${statusList(transition.from)}) AND "events"."generation" = EXCLUDED."generation"
       RETURNING ${CHANGED_COLUMNS}),
-      ${outboxCte(Prisma.sql`changed`, job.attempt?.provider ?? null)}
+      ${outboxCte(Prisma.sql`changed`, job.attempt?.provider ?? null, job.id)}
       SELECT (SELECT count(*) FROM changed)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox`;
     const applied = (rows[0]?.applied ?? 0) > 0;
     if (applied && job.attempt) {
@@ -488,7 +492,7 @@ export class EventsRepository {
         UPDATE "events" SET "status" = ${status}::"EventStatus", "reason" = ${reason}, "updatedAt" = now()
         WHERE "id" = ${id} AND "status" IN (${statusList(from)})
         RETURNING ${CHANGED_COLUMNS}),
-      ${outboxCte(Prisma.sql`changed`, null)}
+      ${outboxCte(Prisma.sql`changed`, null, id)}
       SELECT (SELECT count(*) FROM changed)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox`;
     await this.announce(rows[0]?.outbox);
     return (rows[0]?.applied ?? 0) > 0;
