@@ -194,3 +194,18 @@ test('Prisma works on the partitioned tables: create, update and upsert with RET
 test('the clients run without JIT: a statement over every partition is costed high, but runs in a millisecond', async () => {
   expect(await db.prisma.$queryRawUnsafe('SHOW jit')).toEqual([{ jit: 'off' }]);
 });
+
+test('a past day within retention whose events landed in the default partition gets its partition; older days do not', async () => {
+  const now = Date.now();
+  const recentPast = now - 3 * DAY;
+  const pastRetention = now - 10 * DAY;
+  const caughtUp = await eventAt(recentPast, 'sent');
+  const tooOld = await eventAt(pastRetention, 'pending');
+  expect(await whereIs(caughtUp)).toEqual(IN_DEFAULT);
+
+  const result = await partitions.ensureDays(new Date(now), 0, new Date(now - 7 * DAY));
+
+  expect(result).toEqual({ createdDays: [dayOf(recentPast).suffix], movedFromDefault: 1 });
+  expect(await whereIs(caughtUp)).toEqual(inDay(dayOf(recentPast)));
+  expect(await whereIs(tooOld)).toEqual(IN_DEFAULT);
+});

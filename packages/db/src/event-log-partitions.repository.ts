@@ -46,6 +46,7 @@ export interface EventLogPartitionsOptions {
   lockTimeoutMs?: number;
 }
 
+const DAY_MS = 86_400_000;
 const OPEN_STATUS_LIST = [...OPEN_STATUSES].map((s) => `'${s}'`).join(', ');
 
 export class EventLogPartitionsRepository {
@@ -75,17 +76,28 @@ export class EventLogPartitionsRepository {
   }
 
   /**
-   * Makes sure the partitions of the day of `now` and of the `daysAhead` days after it exist.
-   * Rows of such a day already in the default partition are moved into it as it is created.
-   * Idempotent, and safe with several workers running it at once.
+   * Makes sure the partitions of the day of `now` and of the `daysAhead` days after it exist,
+   * and those of earlier days (from `keepSince` on, when given) whose rows sit in the default
+   * partition — written while no partition of their day existed. Rows of a day already in the
+   * default partition are moved into it as it is created. Idempotent, and safe with several
+   * workers running it at once.
+   *
+   * Days before `keepSince` are left alone: retention is about to drop them, and their rows in
+   * the default partition are the open events it keeps there.
    */
-  async ensureDays(now: Date, daysAhead: number): Promise<{ createdDays: string[]; movedFromDefault: number }> {
+  async ensureDays(
+    now: Date,
+    daysAhead: number,
+    keepSince?: Date,
+  ): Promise<{ createdDays: string[]; movedFromDefault: number }> {
     const existing = new Set((await this.list()).map((p) => p.name));
     const today = dayOf(now).index;
+    const days: EventLogDay[] = [];
+    for (const index of await this.pastDaysInDefault(today, keepSince)) days.push(dayAt(index));
+    for (let index = today; index <= today + daysAhead; index++) days.push(dayAt(index));
     const createdDays: string[] = [];
     let movedFromDefault = 0;
-    for (let index = today; index <= today + daysAhead; index++) {
-      const day = dayAt(index);
+    for (const day of days) {
       if (existing.has(partitionName('events', day))) continue;
       const moved = await this.createDay(day);
       if (moved === undefined) continue;
@@ -93,6 +105,25 @@ export class EventLogPartitionsRepository {
       movedFromDefault += moved;
     }
     return { createdDays, movedFromDefault };
+  }
+
+  /**
+   * Days before `today` (and from `keepSince` on) with rows in the default partition: a skip
+   * scan over its primary key, one index probe per day found.
+   */
+  private async pastDaysInDefault(today: number, keepSince: Date | undefined): Promise<number[]> {
+    const from = keepSince ? dayOf(keepSince).from : 0n;
+    const to = dayAt(today).from;
+    const rows = await this.prisma.$queryRawUnsafe<{ day: number }[]>(
+      `WITH RECURSIVE found AS (
+         SELECT (SELECT min("id") FROM ${quoteIdent(defaultPartitionName('events'))} WHERE "id" >= ${from} AND "id" < ${to}) AS id
+         UNION ALL
+         SELECT (SELECT min("id") FROM ${quoteIdent(defaultPartitionName('events'))}
+                  WHERE "id" >= ((((found.id >> 22) / ${DAY_MS}) + 1) * ${DAY_MS}) << 22 AND "id" < ${to})
+         FROM found WHERE found.id IS NOT NULL)
+       SELECT ((id >> 22) / ${DAY_MS})::int AS day FROM found WHERE id IS NOT NULL`,
+    );
+    return rows.map((r) => r.day);
   }
 
   /**

@@ -2,8 +2,8 @@
  * Housekeeping on a schedule, run by the workers (a BullMQ job scheduler makes each run happen
  * once across all replicas):
  * - every hour, the event log's partitions for today and the next days are made ready (one per
- *   UTC day; rows that landed in the default partition move into their day), whatever the
- *   retention;
+ *   UTC day), and those of earlier days within retention whose rows landed in the default
+ *   partition (they move into their day), whatever the retention;
  * - every hour, retention: days of the event log older than the retention period are detached
  *   and dropped whole (they hold personal data in their payload), their open events moved out
  *   first; finished events in the default partition past retention are deleted; audit entries,
@@ -167,7 +167,9 @@ export async function startMaintenance(options: {
   const lockKey = `${prefix}:${MAINTENANCE_QUEUE}:sweep-lock`;
 
   const preparePartitions = async () => {
-    const result = await options.partitions.ensureDays(new Date(now()), options.partitionDaysAhead ?? PARTITION_DAYS_AHEAD);
+    // Days past retention are not recreated: the default partition holds their kept open events.
+    const keepSince = options.retentionDays > 0 ? new Date(now() - options.retentionDays * DAY_MS) : undefined;
+    const result = await options.partitions.ensureDays(new Date(now()), options.partitionDaysAhead ?? PARTITION_DAYS_AHEAD, keepSince);
     if (result.createdDays.length > 0) options.logger.info(result, 'event log: partitions created ahead');
     return result;
   };
