@@ -241,6 +241,11 @@ export async function startMaintenance(options: {
     },
   );
   worker.on('error', (error) => options.logger.error({ err: error }, 'maintenance worker error'));
+  // A run that failed (a partition change that waited out its lock_timeout, a lost connection)
+  // is retried by the next scheduled run; said here so that a run failing every time is seen.
+  worker.on('failed', (job, error) =>
+    options.logger.warn({ err: error, job: job?.name }, 'maintenance run failed; the next scheduled run tries again'),
+  );
   return {
     async close() {
       await worker.close();
