@@ -11,7 +11,7 @@
  * keeps the job from queueing writers behind it when a long statement holds the tables — the
  * next run tries again.
  */
-import { OPEN_STATUSES, firstEventIdAt } from '@mc/core';
+import { OPEN_STATUSES, eventIdTime, firstEventIdAt } from '@mc/core';
 import type { PrismaClient } from './generated/prisma/client';
 import { quoteIdent } from './connection';
 import {
@@ -177,13 +177,21 @@ export class EventLogPartitionsRepository {
   async retainSince(cutoff: Date, batchSize = 5000): Promise<RetentionResult> {
     const firstKeptDay = dayOf(cutoff);
     // A day is dropped whole, once all of it is past retention.
-    const oldDays = (await this.list()).filter((p) => p.to <= firstKeptDay.from);
+    const oldDays = (await this.list('events')).filter((p) => p.to <= firstKeptDay.from);
+    // Paired by bounds, not by name: the pair is what must leave together.
+    const deliveriesByBounds = new Map((await this.list('deliveries')).map((p) => [`${p.from}-${p.to}`, p]));
     const droppedDays: string[] = [];
     let keptEvents = 0;
-    for (const partition of oldDays) {
-      const suffix = partition.name.replace(/^events_p/, '');
-      keptEvents += await this.dropDay(suffix);
-      droppedDays.push(suffix);
+    for (const events of oldDays) {
+      const deliveries = deliveriesByBounds.get(`${events.from}-${events.to}`);
+      if (!deliveries) {
+        throw new Error(
+          `event log partition ${events.name} has no deliveries partition with the same bounds; ` +
+            'retention stops here rather than guess (create or attach the matching deliveries partition)',
+        );
+      }
+      keptEvents += await this.dropDay(events.name, deliveries.name);
+      droppedDays.push(dayOf(eventIdTime(events.from)).suffix);
     }
     const cutoffId = firstEventIdAt(cutoff);
     const defaultEvents = quoteIdent(defaultPartitionName('events'));
@@ -202,12 +210,12 @@ export class EventLogPartitionsRepository {
   }
 
   /** Detaches and drops one day's partitions, moving its open events out first. Returns how many moved. */
-  private async dropDay(suffix: string): Promise<number> {
+  private async dropDay(eventsPartition: string, deliveriesPartition: string): Promise<number> {
     return this.prisma.$transaction(
       async (tx) => {
         await this.lockEventLog(tx);
-        const events = quoteIdent(partitionName('events', { suffix }));
-        const deliveries = quoteIdent(partitionName('deliveries', { suffix }));
+        const events = quoteIdent(eventsPartition);
+        const deliveries = quoteIdent(deliveriesPartition);
         // Deliveries first: a detached partition keeps its own copy of the foreign key, which
         // would then forbid detaching the events it references; it is dropped with the day anyway.
         await tx.$executeRawUnsafe(`ALTER TABLE "deliveries" DETACH PARTITION ${deliveries}`);
