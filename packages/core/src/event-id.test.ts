@@ -1,4 +1,4 @@
-import { EventIdGenerator, eventIdTime, parseEventId, EVENT_ID_EPOCH_MS } from './event-id';
+import { EventIdGenerator, eventIdTime, firstEventIdAt, parseEventId, EVENT_ID_EPOCH_MS } from './event-id';
 
 describe('EventIdGenerator', () => {
   it('makes strictly increasing positive ids within one millisecond and across them', () => {
@@ -40,5 +40,16 @@ describe('parseEventId', () => {
     expect(parseEventId('0')).toBeUndefined();
     expect(parseEventId('-1')).toBeUndefined();
     expect(parseEventId('12abc')).toBeUndefined();
+  });
+});
+
+describe('firstEventIdAt', () => {
+  it('bounds the ids of a time range: every id generated before the time is below it, none after', () => {
+    const at = Date.UTC(2026, 10, 30);
+    const before = new EventIdGenerator(1023, () => at - 1);
+    for (let i = 0; i < 4096; i++) expect(before.next() < firstEventIdAt(at)).toBe(true); // a full millisecond of ids
+    expect(new EventIdGenerator(0, () => at).next()).toBe(firstEventIdAt(new Date(at)));
+    expect(eventIdTime(firstEventIdAt(at)).getTime()).toBe(at);
+    expect(firstEventIdAt(EVENT_ID_EPOCH_MS - 86_400_000)).toBe(0n);
   });
 });

@@ -46,6 +46,16 @@ export function eventIdTime(id: bigint): Date {
   return new Date(Number(id >> (NODE_BITS + SEQUENCE_BITS)) + EVENT_ID_EPOCH_MS);
 }
 
+/**
+ * The smallest id generated at or after `time`: every id of an event accepted before `time` is
+ * below it, so a time range is an id range (what the event log is partitioned by). Times before
+ * the epoch give 0.
+ */
+export function firstEventIdAt(time: Date | number): bigint {
+  const ms = Math.max(0, Math.floor(typeof time === 'number' ? time : time.getTime()) - EVENT_ID_EPOCH_MS);
+  return BigInt(ms) << (NODE_BITS + SEQUENCE_BITS);
+}
+
 /** Parses an id given as a decimal string; undefined when it is not a positive int64. */
 export function parseEventId(text: string): bigint | undefined {
   if (!/^[1-9][0-9]{0,18}$/.test(text)) return undefined;

@@ -11,7 +11,7 @@ export {
 export type { EventStatus, Lane } from './statuses';
 export { TRANSITIONS, TRANSITION_NAMES, settleTransition, canTransition, feedbackTransition } from './transitions';
 export type { Transition, TransitionName } from './transitions';
-export { EventIdGenerator, EVENT_ID_EPOCH_MS, eventIdTime, parseEventId } from './event-id';
+export { EventIdGenerator, EVENT_ID_EPOCH_MS, eventIdTime, firstEventIdAt, parseEventId } from './event-id';
 export { DomainError, notFound, conflict, unprocessable, invalid } from './errors';
 export type { ErrorCode, FieldError } from './errors';
 export { normalizeLocale, localeCandidates } from './locale';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { normalizeDefault, type DatabaseShape, type TableShape } from './schema-shape';
+import { normalizeDefault, type DatabaseShape, type PartitioningShape, type TableShape } from './schema-shape';
 
 const ON_ACTION: Record<string, string> = {
   a: 'NO ACTION',
@@ -8,6 +8,8 @@ const ON_ACTION: Record<string, string> = {
   n: 'SET NULL',
   d: 'SET DEFAULT',
 };
+
+const PARTITION_STRATEGIES: Record<string, PartitioningShape['strategy']> = { r: 'range', l: 'list', h: 'hash' };
 
 // Owned by the migration runner, not by schema.prisma.
 const IGNORED_TABLES = new Set(['_prisma_migrations']);
@@ -19,11 +21,35 @@ export async function readDatabaseShape(client: pg.ClientBase, schema: string): 
 
   const tables = await client.query<{ name: string }>(
     `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`,
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition`,
     [schema],
   );
+  // Partitions are left out: their columns, indexes and keys are the parent's, and which days
+  // exist is data (the maintenance job's), not shape.
   for (const { name } of tables.rows) {
-    if (!IGNORED_TABLES.has(name)) shape.tables[name] = { columns: {}, primaryKey: null, indexes: {}, foreignKeys: {} };
+    if (!IGNORED_TABLES.has(name)) {
+      shape.tables[name] = { partitioning: null, columns: {}, primaryKey: null, indexes: {}, foreignKeys: {} };
+    }
+  }
+
+  const partitioned = await client.query<{ table: string; strategy: string; columns: string[]; has_default: boolean }>(
+    `SELECT c.relname AS table, p.partstrat AS strategy, p.partdefid <> 0 AS has_default,
+            ARRAY(SELECT a.attname::text FROM unnest(p.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
+                    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum ORDER BY k.ord) AS columns
+       FROM pg_partitioned_table p
+       JOIN pg_class c ON c.oid = p.partrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1`,
+    [schema],
+  );
+  for (const p of partitioned.rows) {
+    const t = table(p.table);
+    if (!t) continue;
+    t.partitioning = {
+      strategy: PARTITION_STRATEGIES[p.strategy] ?? (p.strategy as PartitioningShape['strategy']),
+      columns: p.columns,
+      defaultPartition: p.has_default,
+    };
   }
 
   const columns = await client.query<{
@@ -104,9 +130,11 @@ export async function readDatabaseShape(client: pg.ClientBase, schema: string): 
        JOIN pg_class t ON t.oid = c.conrelid
        JOIN pg_class rt ON rt.oid = c.confrelid
        JOIN pg_namespace n ON n.oid = t.relnamespace
-      WHERE c.contype = 'f' AND n.nspname = $1`,
+      WHERE c.contype = 'f' AND n.nspname = $1 AND c.conparentid = 0`,
     [schema],
   );
+  // (conparentid = 0: a foreign key to a partitioned table also has one clone per referenced
+  // partition, under the referencing table; those are Postgres' bookkeeping.)
   for (const fk of foreignKeys.rows) {
     const t = table(fk.table);
     if (!t) continue;

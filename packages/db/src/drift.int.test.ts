@@ -9,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { DEFAULT_DATABASE_URL, quoteIdent } from './connection';
 import { readDatabaseShape } from './database-shape';
+import { EVENT_LOG_PARTITIONING } from './event-log-days';
 import { applyMigrations } from './migrate';
 import { parsePrismaSchema } from './prisma-schema';
 import { compareShapes, expectedShape, type DatabaseShape } from './schema-shape';
@@ -20,7 +21,8 @@ const schema = `t_${randomBytes(6).toString('hex')}`;
 const client = new pg.Client({ connectionString: databaseUrl });
 let migrated: DatabaseShape;
 
-const driftFrom = (prismaSchema: string) => compareShapes(expectedShape(parsePrismaSchema(prismaSchema)), migrated);
+const driftFrom = (prismaSchema: string, partitioned = EVENT_LOG_PARTITIONING) =>
+  compareShapes(expectedShape(parsePrismaSchema(prismaSchema), partitioned), migrated);
 
 /** The schema text with `search` replaced, failing if it is not there (so a case cannot go stale). */
 const edited = (search: string | RegExp, replacement: string) => {
@@ -42,6 +44,20 @@ afterAll(async () => {
 
 it('schema.prisma and prisma/migrations describe the same database', () => {
   expect(driftFrom(schemaText)).toEqual([]);
+});
+
+it('sees the event log partitioned, and leaves its partitions out of the shape', () => {
+  expect(migrated.tables.events?.partitioning).toEqual({ strategy: 'range', columns: ['id'], defaultPartition: true });
+  expect(migrated.tables.deliveries?.partitioning).toEqual({ strategy: 'range', columns: ['eventId'], defaultPartition: true });
+  expect(Object.keys(migrated.tables).filter((t) => /_(default|p\d{8})$/.test(t))).toEqual([]);
+  expect(Object.keys(migrated.tables.deliveries!.foreignKeys)).toEqual(['deliveries_eventId_fkey']);
+  expect(driftFrom(schemaText, { ...EVENT_LOG_PARTITIONING, deliveries: { strategy: 'range', columns: ['id'], defaultPartition: false } })).toEqual([
+    'partitioning of deliveries: schema.prisma wants PARTITION BY RANGE (id) without a default partition, ' +
+      'migrations give PARTITION BY RANGE (eventId) with a default partition',
+  ]);
+  expect(driftFrom(schemaText, {})).toContain(
+    'partitioning of events: schema.prisma wants no partitioning, migrations give PARTITION BY RANGE (id) with a default partition',
+  );
 });
 
 describe('the comparison reports drift', () => {

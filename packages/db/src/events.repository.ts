@@ -6,7 +6,7 @@
  * applied as one conditional statement (`UPDATE … WHERE status IN (from) AND generation = g`):
  * a late, duplicate or stale job can never overwrite what another writer decided.
  */
-import { TRANSITIONS, settleTransition, type Channel, type EventStatus, type Lane, type Transition } from '@mc/core';
+import { TRANSITIONS, firstEventIdAt, settleTransition, type Channel, type EventStatus, type Lane, type Transition } from '@mc/core';
 import type { PrismaClient, Event, Delivery } from './generated/prisma/client';
 import { Prisma } from './generated/prisma/client';
 
@@ -189,7 +189,11 @@ const CHANGED_COLUMNS = Prisma.sql`"id", "type", "status", "externalId", "reason
  * the same statement, so a status change and its webhook are never one without the other.
  * With no endpoints this costs one scan of an empty table, and no extra round trip.
  */
-function outboxCte(changed: Prisma.Sql, provider: string | null): Prisma.Sql {
+function outboxCte(changed: Prisma.Sql, provider: string | null, eventId?: bigint): Prisma.Sql {
+  // `deliveries` is partitioned by eventId: with the id as a constant the planner reads one
+  // partition, where `= c."id"` alone makes it plan (and cost) a scan of every partition on
+  // every status change — enough, with a few months of days, to cross jit_above_cost.
+  const sameEvent = eventId === undefined ? Prisma.empty : Prisma.sql` AND d."eventId" = ${eventId}`;
   return Prisma.sql`outboxed AS (
     INSERT INTO "webhook_messages" ("endpointId", "type", "payload", "createdAt", "updatedAt")
     SELECT ep."id", 'event.' || c."status"::text, jsonb_build_object(
@@ -199,7 +203,7 @@ function outboxCte(changed: Prisma.Sql, provider: string | null): Prisma.Sql {
                'id', c."id"::text, 'eventType', c."type", 'externalId', c."externalId", 'status', c."status"::text,
                'reason', c."reason", 'channel', c."channel"::text,
                'provider', COALESCE(${provider}::text,
-                 (SELECT d."provider" FROM "deliveries" d WHERE d."eventId" = c."id" ORDER BY d."updatedAt" DESC LIMIT 1)),
+                 (SELECT d."provider" FROM "deliveries" d WHERE d."eventId" = c."id"${sameEvent} ORDER BY d."updatedAt" DESC LIMIT 1)),
                'time', to_char(c."updatedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
            now(), now()
     FROM ${changed} c
@@ -237,6 +241,29 @@ export interface EventQuery {
   limit: number;
   /** Id of the last event of the previous page (pages go newest first). */
   before?: bigint;
+}
+
+/**
+ * How far an event's creation time (its acceptance, `createdAt`) and the time in its id may
+ * lie apart: the intake reads the clock, checks the event, then draws the id within the same
+ * request. A time filter widened by this much, as an id range, never misses an event.
+ */
+export const EVENT_ID_TIME_SKEW_MS = 5 * 60_000;
+
+/**
+ * The id range a query's time window and cursor allow. The event log is partitioned by id (one
+ * partition per day), so bounding the id lets Postgres read only the days the window covers;
+ * the exact `createdAt` filter stays beside it.
+ */
+export function eventIdRange(query: Pick<EventQuery, 'since' | 'until' | 'before'>): { gte?: bigint; lt?: bigint } {
+  const range: { gte?: bigint; lt?: bigint } = {};
+  if (query.since) range.gte = firstEventIdAt(query.since.getTime() - EVENT_ID_TIME_SKEW_MS);
+  const candidates = [
+    ...(query.until ? [firstEventIdAt(query.until.getTime() + EVENT_ID_TIME_SKEW_MS)] : []),
+    ...(query.before !== undefined ? [query.before] : []),
+  ];
+  if (candidates.length > 0) range.lt = candidates.reduce((a, b) => (a < b ? a : b));
+  return range;
 }
 
 export class EventsRepository {
@@ -331,7 +358,7 @@ export class EventsRepository {
     const attempt = outcome.attempt;
     if (!attempt) {
       const rows = await this.prisma.$queryRaw<{ applied: number; outbox: bigint[] | null }[]>`
-        WITH updated AS (${updateEvent}), ${outboxCte(Prisma.sql`updated`, null)}
+        WITH updated AS (${updateEvent}), ${outboxCte(Prisma.sql`updated`, null, id)}
         SELECT (SELECT count(*) FROM updated)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox`;
       await this.announce(rows[0]?.outbox);
       return (rows[0]?.applied ?? 0) > 0;
@@ -340,7 +367,7 @@ export class EventsRepository {
     // Appends to the attempt log and counts the attempt, whatever the row held before.
     const rows = await this.prisma.$queryRaw<{ applied: number; outbox: bigint[] | null }[]>`
       WITH updated AS (${updateEvent}),
-      ${outboxCte(Prisma.sql`updated`, attempt.provider)},
+      ${outboxCte(Prisma.sql`updated`, attempt.provider, id)},
       recorded AS (
         INSERT INTO "deliveries" ("eventId", "channel", "provider", "status", "attempts", "attemptLog",
                                   "providerMessageId", "error", "sentAt", "updatedAt")
@@ -393,7 +420,7 @@ export class EventsRepository {
         "status" = EXCLUDED."status", "reason" = EXCLUDED."reason", "nextAttemptAt" = NULL, "updatedAt" = now()
       WHERE "events"."status" IN (${statusList(transition.from)}) AND "events"."generation" = EXCLUDED."generation"
       RETURNING ${CHANGED_COLUMNS}),
-      ${outboxCte(Prisma.sql`changed`, job.attempt?.provider ?? null)}
+      ${outboxCte(Prisma.sql`changed`, job.attempt?.provider ?? null, job.id)}
       SELECT (SELECT count(*) FROM changed)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox`;
     const applied = (rows[0]?.applied ?? 0) > 0;
     if (applied && job.attempt) {
@@ -465,7 +492,7 @@ export class EventsRepository {
         UPDATE "events" SET "status" = ${status}::"EventStatus", "reason" = ${reason}, "updatedAt" = now()
         WHERE "id" = ${id} AND "status" IN (${statusList(from)})
         RETURNING ${CHANGED_COLUMNS}),
-      ${outboxCte(Prisma.sql`changed`, null)}
+      ${outboxCte(Prisma.sql`changed`, null, id)}
       SELECT (SELECT count(*) FROM changed)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox`;
     await this.announce(rows[0]?.outbox);
     return (rows[0]?.applied ?? 0) > 0;
@@ -494,6 +521,7 @@ export class EventsRepository {
   }
 
   async list(query: EventQuery): Promise<EventRecord[]> {
+    const ids = eventIdRange(query);
     const rows = await this.prisma.event.findMany({
       where: {
         ...(query.type ? { type: query.type } : {}),
@@ -503,32 +531,12 @@ export class EventsRepository {
         ...(query.since || query.until
           ? { createdAt: { ...(query.since ? { gte: query.since } : {}), ...(query.until ? { lt: query.until } : {}) } }
           : {}),
-        ...(query.before ? { id: { lt: query.before } } : {}),
+        ...(ids.gte !== undefined || ids.lt !== undefined ? { id: ids } : {}),
       },
       include,
       orderBy: { id: 'desc' },
       take: query.limit,
     });
     return rows.map(toEvent);
-  }
-
-  /**
-   * Deletes finished events created before `cutoff` (their deliveries go with them), in
-   * batches so a large backlog never holds one long transaction. Events still pending or
-   * processing are kept whatever their age. Returns how many were deleted.
-   */
-  async purgeFinishedBefore(cutoff: Date, batchSize = 5000): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const deleted = await this.prisma.$executeRaw`
-        DELETE FROM "events" WHERE "id" IN (
-          SELECT "id" FROM "events"
-          WHERE "createdAt" < ${cutoff} AND "status" NOT IN ('pending', 'processing')
-          LIMIT ${batchSize})`;
-      total += deleted;
-      if (deleted < batchSize) break;
-    }
-    await this.prisma.proof.deleteMany({ where: { createdAt: { lt: cutoff } } });
-    return total;
   }
 }

@@ -58,7 +58,19 @@ export type {
   EventsRepositoryOptions,
   WebhookMessagesHook,
 } from './events.repository';
-export { WEBHOOK_EVENT_STATUSES } from './events.repository';
+export { WEBHOOK_EVENT_STATUSES, EVENT_ID_TIME_SKEW_MS, eventIdRange } from './events.repository';
+export { EventLogPartitionsRepository } from './event-log-partitions.repository';
+export type { EventLogPartition, RetentionResult, EventLogPartitionsOptions } from './event-log-partitions.repository';
+export {
+  EVENT_LOG_TABLES,
+  EVENT_LOG_PARTITIONING,
+  PARTITION_DAYS_AHEAD,
+  dayAt,
+  dayOf,
+  partitionName,
+  defaultPartitionName,
+} from './event-log-days';
+export type { EventLogDay } from './event-log-days';
 export { WebhooksRepository } from './webhooks.repository';
 export type {
   WebhookEndpointRecord,

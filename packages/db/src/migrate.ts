@@ -4,6 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { quoteIdent, schemaOf } from './connection';
+import { splitSqlStatements } from './sql-statements';
 
 export interface ApplyMigrationsOptions {
   databaseUrl: string;
@@ -69,9 +70,28 @@ async function readMigrations(dir: string): Promise<LocalMigration[]> {
 }
 
 /**
+ * A migration whose script starts with this line (comments and blank lines may come first) runs
+ * outside a transaction, one statement at a time: for what Postgres refuses inside one
+ * (`CREATE INDEX CONCURRENTLY`, `ALTER TYPE … ADD VALUE` used in the same script, ...).
+ */
+export const NO_TRANSACTION_MARKER = '-- mc:no-transaction';
+
+/** Whether the script asks to run outside a transaction (the marker among its leading comments). */
+export function runsOutsideTransaction(script: string): boolean {
+  for (const line of script.split(/\r?\n/)) {
+    const text = line.trim();
+    if (text === NO_TRANSACTION_MARKER) return true;
+    if (text !== '' && !text.startsWith('--')) return false;
+  }
+  return false;
+}
+
+/**
  * Applies pending migrations the way `prisma migrate deploy` records them, each in its own
- * transaction (so a failed migration leaves neither half its DDL nor a history row behind;
- * migrations must therefore avoid statements Postgres refuses inside a transaction).
+ * transaction (so a failed migration leaves neither half its DDL nor a history row behind).
+ * A migration marked `-- mc:no-transaction` runs statement by statement instead; when one of
+ * its statements fails, what ran before stays, and its history row stays unfinished, so the
+ * runner refuses to go on until someone has looked (as Prisma does for any failed migration).
  */
 export async function applyMigrations(opts: ApplyMigrationsOptions): Promise<{ applied: string[] }> {
   const schema = opts.schema ?? schemaOf(opts.databaseUrl);
@@ -136,6 +156,7 @@ async function pendingMigrations(
 }
 
 async function applyOne(client: pg.Client, migration: LocalMigration): Promise<void> {
+  if (runsOutsideTransaction(migration.script)) return applyOutsideTransaction(client, migration);
   const id = randomUUID();
   await client.query('BEGIN');
   try {
@@ -154,4 +175,35 @@ async function applyOne(client: pg.Client, migration: LocalMigration): Promise<v
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(`migration ${migration.name} failed and was rolled back: ${reason}`, { cause: err });
   }
+}
+
+async function applyOutsideTransaction(client: pg.Client, migration: LocalMigration): Promise<void> {
+  const statements = splitSqlStatements(migration.script);
+  const id = randomUUID();
+  // Recorded first and unfinished: a crash midway is then visible as a failed migration.
+  await client.query('INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ($1, $2, $3)', [
+    id,
+    migrationChecksum(migration.script),
+    migration.name,
+  ]);
+  let done = 0;
+  try {
+    for (const statement of statements) {
+      await client.query(statement);
+      done++;
+    }
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    const logs = `statement ${done + 1} of ${statements.length} failed: ${reason}`;
+    await client.query('UPDATE _prisma_migrations SET logs = $2, applied_steps_count = $3 WHERE id = $1', [id, logs, done]);
+    throw new Error(
+      `migration ${migration.name} (outside a transaction) failed at statement ${done + 1} of ${statements.length}, ` +
+        `after ${done} applied: ${reason}; repair the database, then set rolled_back_at on its _prisma_migrations row`,
+      { cause: err },
+    );
+  }
+  await client.query(
+    'UPDATE _prisma_migrations SET finished_at = clock_timestamp(), applied_steps_count = $2 WHERE id = $1',
+    [id, statements.length],
+  );
 }

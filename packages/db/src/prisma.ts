@@ -17,7 +17,10 @@ export function createPrismaClient(opts: CreatePrismaClientOptions): PrismaClien
       connectionString: opts.databaseUrl,
       max: opts.poolMax,
       // Prisma qualifies its own queries with `schema`; search_path makes raw SQL land there too.
-      options: `-c search_path=${libpqOptionValue(quoteIdent(schema))}`,
+      // JIT off: our statements are short, and a statement over every partition of the event
+      // log (a sweep, a lookup by provider message id) is costed as the sum of ~90 partitions,
+      // enough to cross jit_above_cost and spend 100+ ms compiling a query that runs in 1 ms.
+      options: `-c search_path=${libpqOptionValue(quoteIdent(schema))} -c jit=off`,
     },
     { schema },
   );

@@ -24,4 +24,10 @@ export class ProofsRepository {
   async listForTemplate(templateId: string, limit = 50): Promise<ProofRecord[]> {
     return this.prisma.proof.findMany({ where: { templateId }, orderBy: { id: 'desc' }, take: limit });
   }
+
+  /** Retention: deletes proofs sent before `cutoff` (they hold seed addresses). Returns how many. */
+  async purgeBefore(cutoff: Date): Promise<number> {
+    const { count } = await this.prisma.proof.deleteMany({ where: { createdAt: { lt: cutoff } } });
+    return count;
+  }
 }

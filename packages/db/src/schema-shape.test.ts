@@ -155,7 +155,7 @@ describe('compareShapes', () => {
     const actual = base();
     const thing = actual.tables.Thing!;
     delete actual.tables.Pair;
-    actual.tables.extra = { columns: {}, primaryKey: null, indexes: {}, foreignKeys: {} };
+    actual.tables.extra = { partitioning: null, columns: {}, primaryKey: null, indexes: {}, foreignKeys: {} };
     actual.enums.status = ['on', 'maybe'];
     thing.columns.parentId = { type: 'integer', nullable: false, default: null };
     delete thing.columns.code;

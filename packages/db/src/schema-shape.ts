@@ -27,7 +27,21 @@ export interface ForeignKeyShape {
   onUpdate: string;
 }
 
+/**
+ * How a table is partitioned. Prisma does not model partitions (its client sees the parent
+ * table), so the expected partitioning is declared beside the schema (EVENT_LOG_PARTITIONING)
+ * and checked here; the partitions themselves are not part of the shape.
+ */
+export interface PartitioningShape {
+  strategy: 'range' | 'list' | 'hash';
+  columns: string[];
+  /** Whether a DEFAULT partition takes rows no other partition covers. */
+  defaultPartition: boolean;
+}
+
 export interface TableShape {
+  /** null: an ordinary table. */
+  partitioning: PartitioningShape | null;
   columns: Record<string, ColumnShape>;
   primaryKey: { name: string; columns: string[] } | null;
   /** Every index but the primary key's, by name. */
@@ -85,7 +99,8 @@ const FIELD_ATTRIBUTES = new Set(['id', 'default', 'unique', 'updatedAt', 'map',
 const MODEL_ATTRIBUTES = new Set(['map', 'id', 'unique', 'index']);
 const POSTGRES_MAX_IDENTIFIER = 63;
 
-export function expectedShape(schema: PrismaSchema): DatabaseShape {
+/** @param partitioned the tables that are partitioned, by their database name, and how. */
+export function expectedShape(schema: PrismaSchema, partitioned: Readonly<Record<string, PartitioningShape>> = {}): DatabaseShape {
   const enums = new Map(schema.enums.map((e) => [e.name, e]));
   const models = new Map(schema.models.map((m) => [m.name, m]));
   const shape: DatabaseShape = { tables: {}, enums: {} };
@@ -97,7 +112,14 @@ export function expectedShape(schema: PrismaSchema): DatabaseShape {
   for (const model of schema.models) {
     const table = mappedName(model.attributes, model.name);
     const column = (fieldName: string) => columnName(model, fieldName);
-    const tableShape: TableShape = { columns: {}, primaryKey: null, indexes: {}, foreignKeys: {} };
+    const partitioning = partitioned[table];
+    const tableShape: TableShape = {
+      partitioning: partitioning ? { ...partitioning, columns: [...partitioning.columns] } : null,
+      columns: {},
+      primaryKey: null,
+      indexes: {},
+      foreignKeys: {},
+    };
     shape.tables[table] = tableShape;
 
     for (const attribute of model.attributes) {
@@ -154,6 +176,9 @@ export function expectedShape(schema: PrismaSchema): DatabaseShape {
       }
     }
   }
+  for (const table of Object.keys(partitioned)) {
+    if (!shape.tables[table]) throw new Error(`partitioned table ${table} is not a table of schema.prisma`);
+  }
   return shape;
 }
 
@@ -175,6 +200,7 @@ export function compareShapes(fromSchema: DatabaseShape, fromMigrations: Databas
     compareRecords(drift, `column ${table}.`, want.columns, got.columns, (name, w, g) =>
       mismatch(`column ${table}.${name}`, describeColumn(w), describeColumn(g)),
     );
+    mismatch(`partitioning of ${table}`, describePartitioning(want.partitioning), describePartitioning(got.partitioning));
     mismatch(`primary key of ${table}`, describePrimaryKey(want.primaryKey), describePrimaryKey(got.primaryKey));
     compareRecords(drift, `index ${table}.`, want.indexes, got.indexes, (name, w, g) =>
       mismatch(`index ${table}.${name}`, describeIndex(w), describeIndex(g)),
@@ -221,6 +247,11 @@ function compareRecords<T>(
 
 const describeColumn = (c: ColumnShape) =>
   `${c.type} ${c.nullable ? 'NULL' : 'NOT NULL'}${c.default === null ? '' : ` DEFAULT ${c.default}`}`;
+
+const describePartitioning = (p: PartitioningShape | null) =>
+  p
+    ? `PARTITION BY ${p.strategy.toUpperCase()} (${p.columns.join(', ')}) ${p.defaultPartition ? 'with' : 'without'} a default partition`
+    : 'no partitioning';
 
 const describePrimaryKey = (p: TableShape['primaryKey']) => (p ? `${p.name} (${p.columns.join(', ')})` : 'none');
 

@@ -9,7 +9,7 @@ import { Worker } from 'bullmq';
 import { LANES } from '@mc/core';
 import { WEBHOOKS_QUEUE, laneQueueName, singleQueueName } from '@mc/contracts';
 import { JOB_ATTEMPTS, loadConfigOrExit } from '@mc/config';
-import { AuditLogRepository, requireMigrations } from '@mc/db';
+import { AuditLogRepository, EventLogPartitionsRepository, ProofsRepository, requireMigrations } from '@mc/db';
 import { serveWorkerMetrics } from './metrics-server';
 import { createLogger, createWorkerMetrics } from '@mc/observability';
 import { createWorkerContext } from './context';
@@ -89,7 +89,9 @@ async function main(): Promise<void> {
     topology: config.queues,
     retentionDays: config.worker.retentionDays,
     events: ctx.events,
+    partitions: new EventLogPartitionsRepository(ctx.prisma),
     audit: new AuditLogRepository(ctx.prisma),
+    proofs: new ProofsRepository(ctx.prisma),
     jobAttempts: JOB_ATTEMPTS,
     webhooks: ctx.webhooks,
     webhookRetries: config.webhooks.retryScheduleMs.length,

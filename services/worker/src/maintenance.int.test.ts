@@ -1,9 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { LANES, type Lane } from '@mc/core';
+import { firstEventIdAt, LANES, type Lane } from '@mc/core';
 import { QUEUE_NAMES, WEBHOOKS_QUEUE, eventJobId, laneQueueNames, shardOf, webhookJobId, type EventJob } from '@mc/contracts';
-import { AuditLogRepository, createTestSchema, EventTypesRepository, EventsRepository, WebhooksRepository, type TestSchema } from '@mc/db';
+import {
+  AuditLogRepository,
+  createTestSchema,
+  dayOf,
+  EventLogPartitionsRepository,
+  EventTypesRepository,
+  EventsRepository,
+  partitionName,
+  ProofsRepository,
+  WebhooksRepository,
+  type TestSchema,
+} from '@mc/db';
 import type { Logger } from '@mc/observability';
 import { startMaintenance, sweepStranded } from './maintenance';
 
@@ -27,33 +38,62 @@ afterAll(async () => {
   await db.drop();
 });
 
-test('the scheduled purge deletes finished events past retention, keeps pending and recent ones', async () => {
+test('the scheduled jobs make partitions ahead, and retention drops old days, keeping pending events', async () => {
   const type = await new EventTypesRepository(db.prisma).create({ key: 'T', label: 'T' });
   const events = new EventsRepository(db.prisma);
-  const add = async (id: bigint, ageDays: number, status: 'sent' | 'pending') => {
-    await events.begin({ id, eventTypeId: type.id, type: 'T', lane: 'realtime', channel: 'email', payload: {}, createdAt: new Date(Date.now() - ageDays * DAY) });
+  const partitions = new EventLogPartitionsRepository(db.prisma);
+  // Ids are time-ordered: an event of 40 days ago has an id of 40 days ago.
+  let n = 0n;
+  const add = async (ageDays: number, status: 'sent' | 'pending') => {
+    const createdAt = new Date(Date.now() - ageDays * DAY);
+    const id = firstEventIdAt(createdAt) + ++n;
+    await events.begin({ id, eventTypeId: type.id, type: 'T', lane: 'realtime', channel: 'email', payload: {}, createdAt });
     await events.settle(id, { status });
+    return id;
   };
-  await add(1n, 40, 'sent');
-  await add(2n, 40, 'pending');
-  await add(3n, 5, 'sent');
+  const oldDay = dayOf(Date.now() - 40 * DAY);
+  await partitions.createDay(oldDay);
+  const oldSent = await add(40, 'sent');
+  const oldPending = await add(40, 'pending');
+  const recentSent = await add(5, 'sent');
   const audit = new AuditLogRepository(db.prisma);
   const actor = { keyId: null, name: 'MC_ADMIN_KEY' };
   await audit.record({ actor, action: 'template.publish', target: { type: 'template', id: 'old' } });
   await audit.record({ actor, action: 'template.publish', target: { type: 'template', id: 'recent' } });
   await db.prisma.auditEntry.updateMany({ where: { targetId: 'old' }, data: { at: new Date(Date.now() - 40 * DAY) } });
+  const proofs = new ProofsRepository(db.prisma);
+  await proofs.record({ templateId: 'x', channel: 'email', to: ['a@example.com'], provider: 'smtp', providerMessageId: null, error: null });
+  await db.prisma.proof.updateMany({ data: { createdAt: new Date(Date.now() - 40 * DAY) } });
 
   const logger = { info: () => undefined } as unknown as Logger;
-  const maintenance = await startMaintenance({ connection: redis, prefix, retentionDays: 30, events, audit, logger, jobAttempts: 5 });
+  const maintenance = await startMaintenance({
+    connection: redis,
+    prefix,
+    retentionDays: 30,
+    events,
+    partitions,
+    partitionDaysAhead: 4,
+    audit,
+    proofs,
+    logger,
+    jobAttempts: 5,
+  });
   try {
     const deadline = Date.now() + 10_000;
-    while ((await events.find(1n)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await events.find(1n)).toBeUndefined();
-    expect((await events.find(2n))?.status).toBe('pending');
-    expect((await events.find(3n))?.status).toBe('sent');
-    // The audit log follows the same retention (purged in the same run, right after the events).
+    const names = async () => (await partitions.list()).map((p) => p.name);
+    while (((await events.find(oldSent)) || !(await names()).includes(partitionName('events', dayOf(Date.now() + 4 * DAY)))) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await events.find(oldSent)).toBeUndefined();
+    expect(await names()).not.toContain(partitionName('events', oldDay));
+    expect((await events.find(oldPending))?.status).toBe('pending');
+    expect((await events.find(recentSent))?.status).toBe('sent');
+    // Days ahead: today and the four after it.
+    expect(await names()).toEqual(expect.arrayContaining([0, 1, 2, 3, 4].map((d) => partitionName('events', dayOf(Date.now() + d * DAY)))));
+    // The audit log and proofs follow the same retention (purged in the same run, right after the events).
     while ((await audit.list({ limit: 10 })).length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect((await audit.list({ limit: 10 })).map((e) => e.target.id)).toEqual(['recent']);
+    expect(await db.prisma.proof.count()).toBe(0);
   } finally {
     await maintenance.close();
   }
@@ -67,6 +107,7 @@ test('the scheduled purge takes webhook messages past retention too, and the swe
   const lost = await webhooks.addMessage(endpoint.id, 'webhook.test', {});
   await db.prisma.webhookMessage.updateMany({ data: { createdAt: new Date(Date.now() - 40 * DAY), updatedAt: new Date(Date.now() - 40 * DAY) } });
   const events = new EventsRepository(db.prisma);
+  const partitions = new EventLogPartitionsRepository(db.prisma);
   const logger = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Logger;
   const webhookPrefix = `${prefix}-wh`;
   const maintenance = await startMaintenance({
@@ -74,6 +115,7 @@ test('the scheduled purge takes webhook messages past retention too, and the swe
     prefix: webhookPrefix,
     retentionDays: 30,
     events,
+    partitions,
     logger,
     jobAttempts: 5,
     webhooks,
@@ -93,17 +135,6 @@ test('the scheduled purge takes webhook messages past retention too, and the swe
     await maintenance.close();
     await queue.close();
   }
-});
-
-test('purgeFinishedBefore works through a backlog in batches', async () => {
-  const type = await new EventTypesRepository(db.prisma).create({ key: 'U', label: 'U' });
-  const events = new EventsRepository(db.prisma);
-  for (let i = 0; i < 7; i++) {
-    const id = BigInt(100 + i);
-    await events.begin({ id, eventTypeId: type.id, type: 'U', lane: 'batch', channel: 'email', payload: {}, createdAt: new Date(Date.now() - 10 * DAY) });
-    await events.settle(id, { status: 'deliveryFailed', reason: 'x' });
-  }
-  expect(await events.purgeFinishedBefore(new Date(Date.now() - 6 * DAY), 3)).toBe(7);
 });
 
 describe('the sweeper', () => {

@@ -1,13 +1,16 @@
 /**
  * Housekeeping on a schedule, run by the workers (a BullMQ job scheduler makes each run happen
  * once across all replicas):
- * - every hour, finished events older than the retention period are deleted (they hold
- *   personal data in their payload), and audit entries older than it (addresses in details);
+ * - every hour, the event log's partitions for today and the next days are made ready (one per
+ *   UTC day), and those of earlier days within retention whose rows landed in the default
+ *   partition (they move into their day), whatever the retention;
+ * - every hour, retention: days of the event log older than the retention period are detached
+ *   and dropped whole (they hold personal data in their payload), their open events moved out
+ *   first; finished events in the default partition past retention are deleted; audit entries,
+ *   proofs and webhook messages (outbox and delivery log) older than it are deleted;
  * - every minute, the sweeper settles or re-enqueues open events whose job is gone, so no
  *   event strands in `pending`/`processing` (see sweepStranded), and relays webhook messages
- *   still pending without a job (see relayWebhookMessages);
- * - the retention purge deletes webhook messages (outbox and delivery log) on the same
- *   EVENT_RETENTION_DAYS.
+ *   still pending without a job (see relayWebhookMessages).
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
@@ -24,12 +27,21 @@ import {
   type QueueTopology,
 } from '@mc/contracts';
 import { createLaneQueues, allLaneQueues, type RedisClient } from '@mc/redis';
-import type { AuditLogRepository, EventsRepository, StaleEvent, WebhooksRepository } from '@mc/db';
+import {
+  PARTITION_DAYS_AHEAD,
+  type AuditLogRepository,
+  type EventLogPartitionsRepository,
+  type EventsRepository,
+  type ProofsRepository,
+  type StaleEvent,
+  type WebhooksRepository,
+} from '@mc/db';
 import type { Logger } from '@mc/observability';
 import { endJob, failedJobReason } from './job-endings';
 import { relayWebhookMessages } from './webhook-relay';
 
 export const PURGE_EVERY_MS = 3_600_000;
+export const PARTITIONS_EVERY_MS = 3_600_000;
 export const SWEEP_EVERY_MS = 60_000;
 /**
  * How long an open event must have been untouched before the sweeper looks at its job: longer
@@ -133,9 +145,15 @@ export async function startMaintenance(options: {
   /** How the queues sit in Redis (QUEUE_SHARDS, cluster hash tags). @defaultValue standalone, one shard */
   topology?: QueueTopology;
   retentionDays: number;
-  events: Pick<EventsRepository, 'purgeFinishedBefore'> & SweeperEvents;
+  events: SweeperEvents;
+  /** The event log's partitions: created ahead, and dropped by retention. */
+  partitions: Pick<EventLogPartitionsRepository, 'ensureDays' | 'retainSince'>;
+  /** Days after today whose partitions are kept ready. @defaultValue PARTITION_DAYS_AHEAD */
+  partitionDaysAhead?: number;
   /** The audit log, purged with the events (same retention period). */
   audit?: Pick<AuditLogRepository, 'purgeBefore'>;
+  /** Template proofs, purged with the events (same retention period). */
+  proofs?: Pick<ProofsRepository, 'purgeBefore'>;
   /** BullMQ attempts of a re-enqueued event job. */
   jobAttempts: number;
   logger: Logger;
@@ -157,6 +175,7 @@ export async function startMaintenance(options: {
   const queue = new Queue(maintenanceQueue, { connection, prefix });
   if (options.retentionDays === 0) await queue.removeJobScheduler('purge-events');
   else await queue.upsertJobScheduler('purge-events', { every: PURGE_EVERY_MS }, { name: 'purge-events' });
+  await queue.upsertJobScheduler('prepare-partitions', { every: PARTITIONS_EVERY_MS }, { name: 'prepare-partitions' });
   await queue.upsertJobScheduler('sweep-stranded', { every: options.sweepEveryMs ?? SWEEP_EVERY_MS }, { name: 'sweep-stranded' });
 
   // The sweeper looks in every shard, whatever WORKER_SHARDS this worker consumes.
@@ -165,16 +184,25 @@ export async function startMaintenance(options: {
   const now = options.now ?? Date.now;
   const lockKey = `${prefix}:${maintenanceQueue}:sweep-lock`;
 
+  const preparePartitions = async () => {
+    // Days past retention are not recreated: the default partition holds their kept open events.
+    const keepSince = options.retentionDays > 0 ? new Date(now() - options.retentionDays * DAY_MS) : undefined;
+    const result = await options.partitions.ensureDays(new Date(now()), options.partitionDaysAhead ?? PARTITION_DAYS_AHEAD, keepSince);
+    if (result.createdDays.length > 0) options.logger.info(result, 'event log: partitions created ahead');
+    return result;
+  };
+
   const purge = async () => {
     const cutoff = new Date(now() - options.retentionDays * DAY_MS);
-    const deleted = await options.events.purgeFinishedBefore(cutoff);
+    const events = await options.partitions.retainSince(cutoff);
     const auditDeleted = (await options.audit?.purgeBefore(cutoff)) ?? 0;
+    const proofsDeleted = (await options.proofs?.purgeBefore(cutoff)) ?? 0;
     const webhookMessages = options.webhooks ? await options.webhooks.purgeBefore(cutoff) : 0;
     options.logger.info(
-      { deleted, auditDeleted, webhookMessages, cutoff: cutoff.toISOString() },
-      'retention: finished events, audit entries and webhook messages purged',
+      { ...events, auditDeleted, proofsDeleted, webhookMessages, cutoff: cutoff.toISOString() },
+      'retention: old days of the event log dropped (open events kept), audit entries, proofs and webhook messages purged',
     );
-    return { deleted, auditDeleted, webhookMessages };
+    return { ...events, auditDeleted, proofsDeleted, webhookMessages };
   };
 
   // One sweep at a time across replicas, even when one runs longer than its period.
@@ -217,7 +245,8 @@ export async function startMaintenance(options: {
   const worker = new Worker(
     maintenanceQueue,
     async (job) => {
-      if (job.name === 'purge-events') return options.retentionDays === 0 ? { deleted: 0 } : purge();
+      if (job.name === 'purge-events') return options.retentionDays === 0 ? { droppedDays: [] } : purge();
+      if (job.name === 'prepare-partitions') return preparePartitions();
       if (job.name === 'sweep-stranded') return sweep();
       return undefined;
     },
@@ -230,6 +259,11 @@ export async function startMaintenance(options: {
     },
   );
   worker.on('error', (error) => options.logger.error({ err: error }, 'maintenance worker error'));
+  // A run that failed (a partition change that waited out its lock_timeout, a lost connection)
+  // is retried by the next scheduled run; said here so that a run failing every time is seen.
+  worker.on('failed', (job, error) =>
+    options.logger.warn({ err: error, job: job?.name }, 'maintenance run failed; the next scheduled run tries again'),
+  );
   return {
     async close() {
       await worker.close();
