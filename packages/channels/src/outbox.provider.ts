@@ -10,6 +10,7 @@ import { createTransport } from 'nodemailer';
 import type { EmailMessage, Provider, SendOutcome } from './provider';
 import { errorText } from './error-text';
 import { mailOptions, type SenderSettings } from './mail-options';
+import { sendableMail } from './compose-mail';
 
 export interface OutboxProviderOptions {
   /** Directory the `.eml` files go to; created on first send if missing. */
@@ -40,14 +41,16 @@ export function createOutboxProvider(options: OutboxProviderOptions): Provider<E
       const mail = mailOptions(message, options.sender);
       if (!mail.ok) return { kind: 'permanent', provider: name, error: mail.error };
       try {
-        const info = await transport.sendMail(mail.options);
+        const { mail: sendable, messageId } = sendableMail(mail.options);
+        const info = await transport.sendMail(sendable);
+        const id = messageId ?? info.messageId;
         dirReady ??= mkdir(options.dir, { recursive: true });
         await dirReady;
-        const file = join(options.dir, `${fileStamp(new Date())}-${safeId(info.messageId)}.eml`);
+        const file = join(options.dir, `${fileStamp(new Date())}-${safeId(id)}.eml`);
         // Written under a temporary name and renamed, so the outbox page never lists a half-written file.
         await writeFile(`${file}.tmp`, info.message);
         await rename(`${file}.tmp`, file);
-        return { kind: 'sent', provider: name, providerMessageId: info.messageId };
+        return { kind: 'sent', provider: name, providerMessageId: id };
       } catch (err) {
         // A full disk or a permission problem is the machine's, not the message's.
         dirReady = undefined;
