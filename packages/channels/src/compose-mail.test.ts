@@ -77,6 +77,12 @@ describe('composeMail', () => {
     expect(composed.raw.endsWith('\r\n')).toBe(true);
   });
 
+  it('sends ASCII lines of up to 998 octets as 7bit, and encodes a longer one', () => {
+    const compose = (html: string) => composeMail(options({ from: 'no-reply@shop.example', to: 'a@example.test', subject: 'x', html, text: 'x' }))!.raw;
+    expect(compose(`<p>\n${'y'.repeat(998)}\n</p>`)).toMatch(/text\/html; charset=utf-8\r\nContent-Transfer-Encoding: 7bit/);
+    expect(compose(`<p>\n${'y'.repeat(999)}\n</p>`)).toMatch(/text\/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable/);
+  });
+
   it('turns a lone CR, which SMTP does not allow, into a line break', async () => {
     const composed = composeMail(options({ from: 'no-reply@shop.example', to: 'a@example.test', subject: 'x', html: '<p>a</p>', text: 'a\rb' }))!;
     expect((await simpleParser(composed.raw)).text).toBe('a\nb');

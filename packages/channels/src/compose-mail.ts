@@ -32,7 +32,19 @@ export interface ComposedMail {
 const PLAIN_ADDRESS = /^[^\s"(),:;<>@[\\\]\u0080-\uffff]+@[^\s"(),:;<>@[\\\]\u0080-\uffff]+$/;
 const HEADER_KEY = /^[A-Za-z0-9-]+$/;
 const NOT_7BIT = /[^\x09\x0a\x0d\x20-\x7e]/;
-const LONG_LINE = /[^\r\n]{999}/;
+
+/** Whether a line is longer than SMTP allows (998 octets; UTF-16 units count as octets here, only ASCII gets this far). */
+function hasLineOver998(content: string): boolean {
+  let start = 0;
+  for (;;) {
+    const lf = content.indexOf('\n', start);
+    const end = lf === -1 ? content.length : lf;
+    // A lone CR becomes a line break too, so only a line without one can be too long.
+    if (end - start > 998 && content.slice(start, end).split('\r').some((line) => line.length > 998)) return true;
+    if (lf === -1) return false;
+    start = lf + 1;
+  }
+}
 
 interface Mailbox {
   name?: string;
@@ -53,7 +65,7 @@ const header = (key: string, value: unknown): string =>
 
 /** A body part: its Content-Transfer-Encoding and the encoded content, CRLF line endings. */
 function encodeBody(content: string): { encoding: string; body: string } {
-  if (!NOT_7BIT.test(content) && !LONG_LINE.test(content)) {
+  if (!NOT_7BIT.test(content) && !hasLineOver998(content)) {
     return { encoding: '7bit', body: content.replace(/\r?\n|\r/g, '\r\n') };
   }
   const bytes = Buffer.from(content.replace(/\r?\n|\r/g, '\r\n'));
