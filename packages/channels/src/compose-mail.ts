@@ -14,7 +14,7 @@
  * ordinary (attachments, address lists, a non-ASCII address, no text or no HTML part) returns
  * undefined, and the caller lets nodemailer compose the message as before.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { SendMailOptions } from 'nodemailer';
 import MimeNode from 'nodemailer/lib/mime-node';
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
@@ -100,7 +100,7 @@ export function composeMail(options: SendMailOptions): ComposedMail | undefined 
     'Message-ID',
     (options.messageId as string | undefined) ?? `<${randomUUID()}@${from.address.slice(from.address.lastIndexOf('@') + 1)}>`,
   );
-  const boundary = `--_mc-${randomBytes(12).toString('hex')}`;
+  const boundary = `--_mc-${randomUUID()}`;
   const plain = encodeBody(text);
   const rich = encodeBody(html);
   const lines = [
