@@ -4,6 +4,7 @@
  * one bad row fails its own caller only.
  */
 import {
+  createPrismaClient,
   createTestSchema,
   EventTypesRepository,
   EventsRepository,
@@ -173,4 +174,24 @@ test('batches hold at most maxBatchSize events', async () => {
   const results = await Promise.all(many.map((e) => events.begin(e)));
   expect(results.every((r) => r.taken)).toBe(true);
   expect(statements).toHaveLength(3);
+});
+
+test('begin and settle are prepared once per connection, then only executed', async () => {
+  // One connection, so the session the statements ran on is the one asked.
+  const prisma = createPrismaClient({ databaseUrl: db.url, poolMax: 1 });
+  try {
+    const events = new EventsRepository(prisma);
+    for (let i = 0; i < 3; i++) {
+      const event = newEvent();
+      await events.begin(event);
+      await events.settle(event.id, { status: 'sent' });
+    }
+    const prepared = await prisma.$queryRawUnsafe<{ name: string; calls: bigint }[]>(
+      `SELECT name, generic_plans + custom_plans AS calls FROM pg_prepared_statements ORDER BY name`,
+    );
+    expect(prepared).toHaveLength(2);
+    expect(prepared.every((p) => /^mc_[0-9a-f]{24}$/.test(p.name) && Number(p.calls) === 3)).toBe(true);
+  } finally {
+    await prisma.$disconnect();
+  }
 });

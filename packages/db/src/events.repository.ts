@@ -10,6 +10,7 @@ import { TRANSITIONS, settleTransition, type Channel, type EventStatus, type Lan
 import type { PrismaClient, Event, Delivery } from './generated/prisma/client';
 import { Prisma } from './generated/prisma/client';
 import { createGroupCommit, type GroupCommit } from './group-commit';
+import { PREPARED } from './prisma';
 
 export interface DeliveryRecord {
   channel: Channel;
@@ -328,7 +329,7 @@ export class EventsRepository {
         attempts: number | null;
         suppressed: string | null;
       }[]
-    >`
+    >`${Prisma.raw(PREPARED)}
       WITH input AS (
         SELECT * FROM unnest(
           ${column((e) => e.id.toString())}::bigint[], ${column((e) => e.eventTypeId)}::int[], ${column((e) => e.type)}::text[],
@@ -396,7 +397,7 @@ export class EventsRepository {
     const column = <T>(pick: (item: SettleItem) => T) => items.map(pick);
     const attempt = <T>(pick: (attempt: AttemptRecord) => T) =>
       items.map(({ outcome }) => (outcome.attempt ? pick(outcome.attempt) : null));
-    const rows = await this.prisma.$queryRaw<{ applied: string[]; outbox: bigint[] | null }[]>`
+    const rows = await this.prisma.$queryRaw<{ applied: string[]; outbox: bigint[] | null }[]>`${Prisma.raw(PREPARED)}
       WITH input AS (
         SELECT * FROM unnest(
           ${column((i) => i.id.toString())}::bigint[], ${column((i) => i.outcome.status)}::"EventStatus"[],
