@@ -42,13 +42,23 @@ export function createOutboxProvider(options: OutboxProviderOptions): Provider<E
       if (!mail.ok) return { kind: 'permanent', provider: name, error: mail.error };
       try {
         const { mail: sendable, messageId } = sendableMail(mail.options);
-        const info = await transport.sendMail(sendable);
-        const id = messageId ?? info.messageId;
+        // A composed message is already the file's content (CRLF line endings, as the transport
+        // would write them); only a DKIM signature needs nodemailer's pipeline.
+        let content: Buffer | string;
+        let id: string;
+        if (messageId !== undefined && !sendable.dkim && typeof sendable.raw === 'string') {
+          content = sendable.raw;
+          id = messageId;
+        } else {
+          const info = await transport.sendMail(sendable);
+          content = info.message as Buffer;
+          id = messageId ?? info.messageId;
+        }
         dirReady ??= mkdir(options.dir, { recursive: true });
         await dirReady;
         const file = join(options.dir, `${fileStamp(new Date())}-${safeId(id)}.eml`);
         // Written under a temporary name and renamed, so the outbox page never lists a half-written file.
-        await writeFile(`${file}.tmp`, info.message);
+        await writeFile(`${file}.tmp`, content);
         await rename(`${file}.tmp`, file);
         return { kind: 'sent', provider: name, providerMessageId: id };
       } catch (err) {
