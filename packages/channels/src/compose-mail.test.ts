@@ -130,5 +130,8 @@ describe('composeMail', () => {
     const raw = (info.message as Buffer).toString();
     expect(raw).toMatch(/^DKIM-Signature: [^]*?d=shop\.example;[^]*?s=mc1;/m);
     expect(raw).toContain(`Message-ID: ${messageId}`);
+    expect(info.messageId).toBe(messageId);
+    // Exactly one Message-ID: the one composed, nothing added by the transport.
+    expect(raw.match(/^Message-ID:/gim)).toHaveLength(1);
   });
 });

@@ -145,7 +145,8 @@ export function sendableMail(options: SendMailOptions): { mail: SendMailOptions;
   const composed = composeMail(options);
   if (!composed) return { mail: options };
   return {
-    mail: { envelope: composed.envelope, raw: composed.raw, ...(options.dkim ? { dkim: options.dkim } : {}) },
+    // The message id rides along so nodemailer reports it instead of drawing a random one of its own.
+    mail: { envelope: composed.envelope, raw: composed.raw, messageId: composed.messageId, ...(options.dkim ? { dkim: options.dkim } : {}) },
     messageId: composed.messageId,
   };
 }
