@@ -10,7 +10,7 @@
  * settings the message is signed for the From domain, so DMARC passes on it although the
  * envelope sender is at the bounce domain.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { SendMailOptions } from 'nodemailer';
 import { parseMailbox, verpAddress, type Mailbox, type VerpSettings } from '@mc/core';
 import type { EmailMessage } from './provider';
@@ -53,7 +53,8 @@ export function mailOptions(message: EmailMessage, sender: SenderSettings = {}):
       ...(eventId !== undefined
         ? {
             // Unique per send (a re-drive sends again), yet names the event to a reader.
-            messageId: `<mc.${eventId}.${randomBytes(6).toString('hex')}@${sender.verp?.domain ?? domainOf(from.address)}>`,
+            // randomUUID draws from a cached entropy pool; its last 12 hex digits are 48 random bits.
+            messageId: `<mc.${eventId}.${randomUUID().slice(-12)}@${sender.verp?.domain ?? domainOf(from.address)}>`,
           }
         : {}),
       ...(eventId !== undefined && sender.verp ? { envelope: { from: verpAddress(eventId, sender.verp), to: message.to } } : {}),

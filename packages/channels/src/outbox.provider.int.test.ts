@@ -43,6 +43,28 @@ describe('outbox provider', () => {
     expect(mail.messageId).toBe(outcome.kind === 'sent' ? outcome.providerMessageId : undefined);
   });
 
+  it('writes the same bytes the transport would, composed or signed', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { createTransport } = await import('nodemailer');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const dkim = { domainName: 'example.test', keySelector: 'mc1', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    const message = { from: 'Shop <shop@example.test>', to: 'ada@example.test', subject: 'Grüße', html: '<p>é</p>', text: 'é', eventId: '9' };
+    for (const [dir, sender] of [[join(root, 'plain'), undefined], [join(root, 'signed'), { dkim }]] as const) {
+      const provider = createOutboxProvider({ dir, ...(sender ? { sender } : {}) });
+      expect(await provider.send(message)).toMatchObject({ kind: 'sent' });
+      const [entry] = await listOutbox(dir);
+      const raw = await readFile(join(dir, entry!.file));
+      // What the stream transport makes of the file's own content: nothing changes.
+      const again = await createTransport({ streamTransport: true, buffer: true, newline: 'windows' }).sendMail({
+        envelope: { from: 'shop@example.test', to: ['ada@example.test'] },
+        raw,
+      });
+      expect((again.message as Buffer).toString()).toBe(raw.toString());
+      expect(raw.toString().startsWith('DKIM-Signature:')).toBe(sender !== undefined);
+      expect((await simpleParser(raw)).text).toBe('é');
+    }
+  });
+
   it('lists newest first and ignores other files; a missing outbox is empty', async () => {
     expect(await listOutbox(join(root, 'missing'))).toEqual([]);
     const provider = createOutboxProvider({ dir: root });

@@ -10,6 +10,7 @@ import { createTransport } from 'nodemailer';
 import type { EmailMessage, Provider, SendOutcome } from './provider';
 import { errorText } from './error-text';
 import { mailOptions, type SenderSettings } from './mail-options';
+import { sendableMail } from './compose-mail';
 
 export interface OutboxProviderOptions {
   /** Directory the `.eml` files go to; created on first send if missing. */
@@ -40,14 +41,26 @@ export function createOutboxProvider(options: OutboxProviderOptions): Provider<E
       const mail = mailOptions(message, options.sender);
       if (!mail.ok) return { kind: 'permanent', provider: name, error: mail.error };
       try {
-        const info = await transport.sendMail(mail.options);
+        const { mail: sendable, messageId } = sendableMail(mail.options);
+        // A composed message is already the file's content (CRLF line endings, as the transport
+        // would write them); only a DKIM signature needs nodemailer's pipeline.
+        let content: Buffer | string;
+        let id: string;
+        if (messageId !== undefined && !sendable.dkim && typeof sendable.raw === 'string') {
+          content = sendable.raw;
+          id = messageId;
+        } else {
+          const info = await transport.sendMail(sendable);
+          content = info.message as Buffer;
+          id = messageId ?? info.messageId;
+        }
         dirReady ??= mkdir(options.dir, { recursive: true });
         await dirReady;
-        const file = join(options.dir, `${fileStamp(new Date())}-${safeId(info.messageId)}.eml`);
+        const file = join(options.dir, `${fileStamp(new Date())}-${safeId(id)}.eml`);
         // Written under a temporary name and renamed, so the outbox page never lists a half-written file.
-        await writeFile(`${file}.tmp`, info.message);
+        await writeFile(`${file}.tmp`, content);
         await rename(`${file}.tmp`, file);
-        return { kind: 'sent', provider: name, providerMessageId: info.messageId };
+        return { kind: 'sent', provider: name, providerMessageId: id };
       } catch (err) {
         // A full disk or a permission problem is the machine's, not the message's.
         dirReady = undefined;

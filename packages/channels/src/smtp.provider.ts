@@ -7,6 +7,7 @@ import { createTransport } from 'nodemailer';
 import type { EmailMessage, Provider, SendOutcome } from './provider';
 import { classifySmtpError, type SmtpErrorLike } from './classify-smtp-error';
 import { mailOptions, type SenderSettings } from './mail-options';
+import { sendableMail } from './compose-mail';
 
 export interface SmtpProviderOptions {
   /** Connection URL, e.g. `smtp://127.0.0.1:2525` or `smtps://user:pass@host:465`. */
@@ -58,13 +59,14 @@ export function createSmtpProvider(options: SmtpProviderOptions): Provider<Email
       if (!mail.ok) return { kind: 'permanent', provider: name, error: mail.error };
       const transaction = { recipients: mail.recipients };
       try {
-        const info = await transport.sendMail(mail.options);
+        const { mail: sendable, messageId } = sendableMail(mail.options);
+        const info = await transport.sendMail(sendable);
         // With one recipient an accepted send means it was taken; a partial rejection cannot
         // happen, but check rather than report a message as sent that nobody took.
         if (info.accepted.length === 0) {
           return classifySmtpError(name, { code: 'EENVELOPE', message: 'no recipient accepted', response: info.response }, transaction);
         }
-        return { kind: 'sent', provider: name, providerMessageId: info.messageId || queueId(info.response) || 'unknown' };
+        return { kind: 'sent', provider: name, providerMessageId: messageId || info.messageId || queueId(info.response) || 'unknown' };
       } catch (err) {
         return classifySmtpError(name, err as SmtpErrorLike, transaction);
       }

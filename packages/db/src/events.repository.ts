@@ -9,6 +9,8 @@
 import { TRANSITIONS, firstEventIdAt, settleTransition, type Channel, type EventStatus, type Lane, type Transition } from '@mc/core';
 import type { PrismaClient, Event, Delivery } from './generated/prisma/client';
 import { Prisma } from './generated/prisma/client';
+import { createGroupCommit, type GroupCommit } from './group-commit';
+import { PREPARED } from './prisma';
 
 export interface DeliveryRecord {
   channel: Channel;
@@ -189,10 +191,13 @@ const CHANGED_COLUMNS = Prisma.sql`"id", "type", "status", "externalId", "reason
  * the same statement, so a status change and its webhook are never one without the other.
  * With no endpoints this costs one scan of an empty table, and no extra round trip.
  */
-function outboxCte(changed: Prisma.Sql, provider: string | null, eventId?: bigint): Prisma.Sql {
+function outboxCte(changed: Prisma.Sql, provider: string | null | Prisma.Sql, eventId?: bigint): Prisma.Sql {
+  const providerSql = provider instanceof Prisma.Sql ? provider : Prisma.sql`${provider}::text`;
   // `deliveries` is partitioned by eventId: with the id as a constant the planner reads one
   // partition, where `= c."id"` alone makes it plan (and cost) a scan of every partition on
-  // every status change — enough, with a few months of days, to cross jit_above_cost.
+  // every status change — enough, with a few months of days, to cross jit_above_cost. The
+  // group-committed settle has no one id; its statement is prepared, so it is planned once per
+  // connection, and Postgres prunes the correlated lookup at run time.
   const sameEvent = eventId === undefined ? Prisma.empty : Prisma.sql` AND d."eventId" = ${eventId}`;
   return Prisma.sql`outboxed AS (
     INSERT INTO "webhook_messages" ("endpointId", "type", "payload", "createdAt", "updatedAt")
@@ -202,7 +207,7 @@ function outboxCte(changed: Prisma.Sql, provider: string | null, eventId?: bigin
              'data', jsonb_build_object(
                'id', c."id"::text, 'eventType', c."type", 'externalId', c."externalId", 'status', c."status"::text,
                'reason', c."reason", 'channel', c."channel"::text,
-               'provider', COALESCE(${provider}::text,
+               'provider', COALESCE(${providerSql},
                  (SELECT d."provider" FROM "deliveries" d WHERE d."eventId" = c."id"${sameEvent} ORDER BY d."updatedAt" DESC LIMIT 1)),
                'time', to_char(c."updatedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
            now(), now()
@@ -222,7 +227,43 @@ export interface EventsRepositoryOptions {
    * is swallowed: the rows are in the outbox, and the maintenance relay enqueues them later.
    */
   onWebhookMessages?: WebhookMessagesHook;
+  /**
+   * Group commit of `begin` and `settle` (see group-commit.ts): concurrent calls share one
+   * multi-row statement. @defaultValue batches of up to 100, 2 of each kind at once
+   */
+  groupCommit?: { maxBatchSize?: number; maxInFlight?: number };
 }
+
+/** What `begin` tells the worker that took (or could not take) an event. */
+export interface BeginResult {
+  taken: boolean;
+  /** The row's status before this statement (undefined: no row yet). */
+  priorStatus: EventStatus | undefined;
+  delivery: Pick<DeliveryRecord, 'status' | 'provider' | 'attempts'> | undefined;
+  /** The suppression entry's reason when `suppressionAddress` is on the list. */
+  suppressedReason: string | undefined;
+}
+
+interface SettleItem {
+  id: bigint;
+  outcome: SettleOutcome;
+}
+
+/**
+ * The database judged a row of the batch (a foreign key, a deadlock between batches): run its
+ * items one by one, so only the item at fault fails. An unreachable database, a lost
+ * connection (SQLSTATE class 08), a shutting-down or overloaded server (57, 53) fail them all,
+ * as they would have failed each alone.
+ */
+const isRowError = (error: unknown): boolean => {
+  const sqlState = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | undefined)?.meta
+    ?.driverAdapterError?.cause?.originalCode;
+  return typeof sqlState === 'string' && !/^(08|53|57)/.test(sqlState);
+};
+
+/** A Date as the `timestamp(3)` text Postgres reads the same whatever the session time zone. */
+const utcTimestamp = (date: Date | undefined | null): string | null =>
+  date ? date.toISOString().replace('T', ' ').replace('Z', '') : null;
 
 function workerTransition(status: EventStatus): Transition {
   const transition = settleTransition(status);
@@ -267,10 +308,19 @@ export function eventIdRange(query: Pick<EventQuery, 'since' | 'until' | 'before
 }
 
 export class EventsRepository {
+  private readonly begins: GroupCommit<NewEvent, BeginResult>;
+  private readonly settles: GroupCommit<SettleItem, boolean>;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly options: EventsRepositoryOptions = {},
-  ) {}
+  ) {
+    const batching = { ...options.groupCommit, isolate: isRowError };
+    // One event per batch: a multi-row upsert may not touch a row twice, and a second write
+    // of the same event must see the first.
+    this.begins = createGroupCommit({ ...batching, run: (events) => this.beginMany(events), keyOf: (event) => event.id });
+    this.settles = createGroupCommit({ ...batching, run: (items) => this.settleMany(items), keyOf: (item) => item.id });
+  }
 
   private async announce(outbox: readonly bigint[] | null | undefined): Promise<void> {
     if (!outbox || outbox.length === 0 || !this.options.onWebhookMessages) return;
@@ -286,55 +336,73 @@ export class EventsRepository {
    * take is refused — `taken: false`, nothing changed — when the row is terminal or belongs
    * to another generation: a duplicate or stale job then just completes, it never
    * resurrects an ended event. Returns the delivery already recorded for this channel, so a
-   * retried job can see an earlier send. Hot path: one raw statement.
+   * retried job can see an earlier send. Hot path: concurrent calls share one statement
+   * (group commit), each gets its own answer.
    */
-  async begin(event: NewEvent): Promise<{
-    taken: boolean;
-    /** The row's status before this statement (undefined: no row yet). */
-    priorStatus: EventStatus | undefined;
-    delivery: Pick<DeliveryRecord, 'status' | 'provider' | 'attempts'> | undefined;
-    /** The suppression entry's reason when `suppressionAddress` is on the list. */
-    suppressedReason: string | undefined;
-  }> {
-    const generation = event.generation ?? 0;
+  begin(event: NewEvent): Promise<BeginResult> {
+    return this.begins.submit(event);
+  }
+
+  /** `begin` for a batch of distinct events: one statement, one result per event in order. */
+  private async beginMany(events: readonly NewEvent[]): Promise<BeginResult[]> {
+    const column = <T>(pick: (event: NewEvent) => T) => events.map(pick);
+    // Each row reads the status it had before the statement (`prior`), its delivery row and
+    // its suppression entry from the statement's snapshot, as a lone statement would.
     const rows = await this.prisma.$queryRaw<
       {
-        taken: number;
+        id: bigint;
+        taken: boolean;
         prior: EventStatus | null;
         status: DeliveryRecord['status'] | null;
         provider: string | null;
         attempts: number | null;
         suppressed: string | null;
       }[]
-    >`
-      WITH prior AS (SELECT "status" FROM "events" WHERE "id" = ${event.id}),
+    >`${Prisma.raw(PREPARED)}
+      WITH input AS (
+        SELECT * FROM unnest(
+          ${column((e) => e.id.toString())}::bigint[], ${column((e) => e.eventTypeId)}::int[], ${column((e) => e.type)}::text[],
+          ${column((e) => e.lane)}::"Lane"[], ${column((e) => e.channel)}::"Channel"[], ${column((e) => e.externalId ?? null)}::text[],
+          ${column((e) => e.origin ?? null)}::text[], ${column((e) => e.locale ?? null)}::text[],
+          ${column((e) => JSON.stringify(e.payload))}::jsonb[], ${column((e) => utcTimestamp(e.scheduledAt))}::timestamp(3)[],
+          ${column((e) => utcTimestamp(e.expiresAt))}::timestamp(3)[], ${column((e) => e.generation ?? 0)}::int[],
+          ${column((e) => e.suppressionAddress ?? null)}::text[], ${column((e) => utcTimestamp(e.createdAt))}::timestamp(3)[])
+        AS i("id", "eventTypeId", "type", "lane", "channel", "externalId", "origin", "locale", "payload", "scheduledAt",
+             "expiresAt", "generation", "recipient", "createdAt")
+      ),
+      prior AS (SELECT e."id", e."status" FROM "events" e JOIN input i ON i."id" = e."id"),
       upserted AS (
         INSERT INTO "events" ("id", "eventTypeId", "type", "lane", "status", "channel", "externalId", "origin",
                               "locale", "payload", "scheduledAt", "expiresAt", "generation", "recipient", "createdAt", "updatedAt")
-        VALUES (${event.id}, ${event.eventTypeId}, ${event.type}, ${event.lane}::"Lane", 'processing',
-                ${event.channel}::"Channel", ${event.externalId ?? null}, ${event.origin ?? null}, ${event.locale ?? null},
-                ${JSON.stringify(event.payload)}::jsonb, ${event.scheduledAt ?? null}, ${event.expiresAt ?? null},
-                ${generation}, ${event.suppressionAddress ?? null}, ${event.createdAt}, now())
+        SELECT i."id", i."eventTypeId", i."type", i."lane", 'processing'::"EventStatus", i."channel", i."externalId", i."origin",
+               i."locale", i."payload", i."scheduledAt", i."expiresAt", i."generation", i."recipient", i."createdAt", now()
+        FROM input i
+        -- Rows are locked in id order, so two batches that share an event cannot deadlock.
+        ORDER BY i."id"
         ON CONFLICT ("id") DO UPDATE SET
           "status" = 'processing', "reason" = NULL, "nextAttemptAt" = NULL,
           "channel" = EXCLUDED."channel", "recipient" = COALESCE(EXCLUDED."recipient", "events"."recipient"), "updatedAt" = now()
         WHERE "events"."status" IN (${TAKE_FROM}) AND "events"."generation" = EXCLUDED."generation"
         RETURNING "id"
       )
-      SELECT (SELECT count(*) FROM upserted)::int AS taken,
-             (SELECT "status"::text FROM prior) AS prior,
-             d."status"::text AS status, d."provider", d."attempts",
-             (SELECT s."reason" FROM "suppressions" s
-               WHERE s."channel" = ${event.channel}::"Channel" AND s."address" = ${event.suppressionAddress ?? null}) AS suppressed
-      FROM (SELECT 1) AS one
-      LEFT JOIN "deliveries" d ON d."eventId" = ${event.id} AND d."channel" = ${event.channel}::"Channel"`;
-    const row = rows[0];
-    return {
-      taken: (row?.taken ?? 0) > 0,
-      priorStatus: row?.prior ?? undefined,
-      delivery: row?.status ? { status: row.status, provider: row.provider!, attempts: row.attempts! } : undefined,
-      suppressedReason: row?.suppressed ?? undefined,
-    };
+      SELECT i."id", (u."id" IS NOT NULL) AS taken, p."status"::text AS prior,
+             d."status"::text AS status, d."provider", d."attempts", s."reason" AS suppressed
+      FROM input i
+      LEFT JOIN upserted u ON u."id" = i."id"
+      LEFT JOIN prior p ON p."id" = i."id"
+      LEFT JOIN "deliveries" d ON d."eventId" = i."id" AND d."channel" = i."channel"
+      LEFT JOIN "suppressions" s ON s."channel" = i."channel" AND s."address" = i."recipient"`;
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return events.map((event) => {
+      const row = byId.get(event.id);
+      if (!row) throw new Error(`begin: no result row for event ${event.id}`);
+      return {
+        taken: row.taken,
+        priorStatus: row.prior ?? undefined,
+        delivery: row.status ? { status: row.status, provider: row.provider!, attempts: row.attempts! } : undefined,
+        suppressedReason: row.suppressed ?? undefined,
+      };
+    });
   }
 
   /**
@@ -342,38 +410,56 @@ export class EventsRepository {
    * one statement: the status and the delivery log never disagree. The status changes only
    * through its transition (from pending or processing, same generation); the attempt is
    * recorded whatever the event's status, because it happened. Returns whether the status
-   * changed.
+   * changed. Concurrent calls share one statement (group commit).
    */
-  async settle(id: bigint, outcome: SettleOutcome): Promise<boolean> {
-    const transition = workerTransition(outcome.status);
-    const updateEvent = Prisma.sql`
-      UPDATE "events" SET
-        "status" = ${outcome.status}::"EventStatus",
-        "reason" = ${outcome.reason ?? null},
-        "nextAttemptAt" = ${outcome.nextAttemptAt ?? null},
-        "templateVersionId" = COALESCE(${outcome.templateVersionId ?? null}::integer, "templateVersionId"),
-        "updatedAt" = now()
-      WHERE "id" = ${id} AND "status" IN (${statusList(transition.from)}) AND "generation" = ${outcome.generation ?? 0}
-      RETURNING ${CHANGED_COLUMNS}`;
-    const attempt = outcome.attempt;
-    if (!attempt) {
-      const rows = await this.prisma.$queryRaw<{ applied: number; outbox: bigint[] | null }[]>`
-        WITH updated AS (${updateEvent}), ${outboxCte(Prisma.sql`updated`, null, id)}
-        SELECT (SELECT count(*) FROM updated)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox`;
-      await this.announce(rows[0]?.outbox);
-      return (rows[0]?.applied ?? 0) > 0;
+  settle(id: bigint, outcome: SettleOutcome): Promise<boolean> {
+    try {
+      workerTransition(outcome.status);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const sentAt = attempt.deliveryStatus === 'sent' ? new Date(attempt.entry.at) : null;
-    // Appends to the attempt log and counts the attempt, whatever the row held before.
-    const rows = await this.prisma.$queryRaw<{ applied: number; outbox: bigint[] | null }[]>`
-      WITH updated AS (${updateEvent}),
-      ${outboxCte(Prisma.sql`updated`, attempt.provider, id)},
+    return this.settles.submit({ id, outcome });
+  }
+
+  /** `settle` for a batch of distinct events: one statement, whether each status changed, in order. */
+  private async settleMany(items: readonly SettleItem[]): Promise<boolean[]> {
+    const column = <T>(pick: (item: SettleItem) => T) => items.map(pick);
+    const attempt = <T>(pick: (attempt: AttemptRecord) => T) =>
+      items.map(({ outcome }) => (outcome.attempt ? pick(outcome.attempt) : null));
+    const rows = await this.prisma.$queryRaw<{ applied: string[]; outbox: bigint[] | null }[]>`${Prisma.raw(PREPARED)}
+      WITH input AS (
+        SELECT * FROM unnest(
+          ${column((i) => i.id.toString())}::bigint[], ${column((i) => i.outcome.status)}::"EventStatus"[],
+          ${column((i) => workerTransition(i.outcome.status).from.join(','))}::text[],
+          ${column((i) => i.outcome.reason ?? null)}::text[], ${column((i) => utcTimestamp(i.outcome.nextAttemptAt))}::timestamp(3)[],
+          ${column((i) => i.outcome.templateVersionId ?? null)}::int[], ${column((i) => i.outcome.generation ?? 0)}::int[],
+          ${attempt((a) => a.channel)}::"Channel"[], ${attempt((a) => a.provider)}::text[],
+          ${attempt((a) => a.deliveryStatus)}::"DeliveryStatus"[], ${attempt((a) => JSON.stringify(a.entry))}::jsonb[],
+          ${attempt((a) => a.providerMessageId ?? null)}::text[], ${attempt((a) => a.error ?? null)}::text[],
+          ${attempt((a) => (a.deliveryStatus === 'sent' ? utcTimestamp(new Date(a.entry.at)) : null))}::timestamp(3)[])
+        AS i("id", "status", "from", "reason", "nextAttemptAt", "templateVersionId", "generation",
+             "attemptChannel", "attemptProvider", "attemptStatus", "attemptEntry", "providerMessageId", "error", "sentAt")
+      ),
+      updated AS (
+        UPDATE "events" e SET
+          "status" = i."status",
+          "reason" = i."reason",
+          "nextAttemptAt" = i."nextAttemptAt",
+          "templateVersionId" = COALESCE(i."templateVersionId", e."templateVersionId"),
+          "updatedAt" = now()
+        FROM input i
+        WHERE e."id" = i."id" AND e."status"::text = ANY(string_to_array(i."from", ',')) AND e."generation" = i."generation"
+        RETURNING e."id", e."type", e."status", e."externalId", e."reason", e."channel", e."updatedAt", i."attemptProvider"
+      ),
+      ${outboxCte(Prisma.sql`updated`, Prisma.sql`c."attemptProvider"`)},
       recorded AS (
+        -- Appends to the attempt log and counts the attempt, whatever the row held before.
         INSERT INTO "deliveries" ("eventId", "channel", "provider", "status", "attempts", "attemptLog",
                                   "providerMessageId", "error", "sentAt", "updatedAt")
-        VALUES (${id}, ${attempt.channel}::"Channel", ${attempt.provider}, ${attempt.deliveryStatus}::"DeliveryStatus", 1,
-                jsonb_build_array(${JSON.stringify(attempt.entry)}::jsonb),
-                ${attempt.providerMessageId ?? null}, ${attempt.error ?? null}, ${sentAt}, now())
+        SELECT i."id", i."attemptChannel", i."attemptProvider", i."attemptStatus", 1, jsonb_build_array(i."attemptEntry"),
+               i."providerMessageId", i."error", i."sentAt", now()
+        FROM input i WHERE i."attemptChannel" IS NOT NULL
+        ORDER BY i."id"
         ON CONFLICT ("eventId", "channel") DO UPDATE SET
           "provider" = EXCLUDED."provider",
           -- A recorded send stays recorded: a late failure of a duplicate cannot unsay it.
@@ -386,9 +472,11 @@ export class EventsRepository {
           "updatedAt" = now()
         RETURNING "id"
       )
-      SELECT (SELECT count(*) FROM updated)::int AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox FROM recorded`;
+      SELECT ARRAY(SELECT "id"::text FROM updated) AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox,
+             (SELECT count(*) FROM recorded)::int AS recorded`;
     await this.announce(rows[0]?.outbox);
-    return (rows[0]?.applied ?? 0) > 0;
+    const applied = new Set(rows[0]?.applied ?? []);
+    return items.map((item) => applied.has(item.id.toString()));
   }
 
   /**

@@ -121,7 +121,7 @@ const unwell: SendOutcome = { kind: 'transient', provider: 'sns-sms', error: 'In
 const held: SendOutcome = { kind: 'held', provider: 'sns-sms', error: 'circuit open after 5 failures', retryAfterMs: 30_000 };
 
 describe('delivery processor: send once', () => {
-  it('writes the send into the job before the database, and a retry after a failed settle only records it', async () => {
+  it('writes the send into the job as well as the database, and a retry after a failed settle only records it', async () => {
     const { run, job, settled, sends } = setup({ settleFails: [true] });
     const fake = job();
     // The database fails right after the provider accepted: the job waits (a fault, no attempt spent).

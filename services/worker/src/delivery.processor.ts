@@ -5,10 +5,10 @@
  *
  * The delivery contract, as this file keeps it:
  * - Send once. The moment a provider accepts a message the fact is written into the job's own
- *   data (one Redis round trip), then into the database. A retry of the job that finds either
- *   record only settles the event; it never sends again. The one duplicate window left is a
- *   crash (or a Redis failure) between the provider's acceptance and that job-data write: one
- *   Redis round trip after the SMTP/HTTP reply.
+ *   data (one Redis round trip) and, at the same time, into the database. A retry of the job
+ *   that finds either record only settles the event; it never sends again. The one duplicate
+ *   window left is a crash between the provider's acceptance and the first of those two writes
+ *   to land: at most one Redis round trip after the SMTP/HTTP reply.
  * - Never hold a slot waiting. A hold (rate limit, Retry-After, open circuit), a retry, a
  *   paused template, a schedule and an unexpected error (database down) all park the job with
  *   `moveToDelayed` + DelayedError: no BullMQ attempt is spent, the event shows `pending` with
@@ -266,13 +266,19 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
 
     switch (outcome.kind) {
       case 'sent': {
-        // The fact first where a retry sees it before it could send again: the job's data.
-        // Should that write fail, the database record below is the remaining guard.
+        // The fact goes where a retry sees it before it could send again — the job's data and
+        // the database — both at once: a retry checks both, so the send is guarded from the
+        // moment the first of the two is written (never later than writing them in turn), and
+        // the message waits for one round trip, not two. Either may fail; the other guards.
         const sent = { provider: outcome.provider, providerMessageId: outcome.providerMessageId, at: entry.at };
-        await job.updateData({ ...data, sent }).catch((error: unknown) =>
+        const inJob = job.updateData({ ...data, sent }).catch((error: unknown) =>
           log.error({ err: error }, 'could not record the send in the job; only the database record guards against a resend'),
         );
-        return finish('sent', undefined, { templateVersionId, attempt: attempt('sent') });
+        const inDatabase = finish('sent', undefined, { templateVersionId, attempt: attempt('sent') });
+        // The job-data write is awaited even when the database one fails (the job then rides
+        // out the fault), so the retry finds the record.
+        const [, status] = await Promise.all([inJob, inDatabase.finally(() => inJob)]);
+        return status;
       }
       case 'permanent':
         return finish('deliveryFailed', `Refused by ${outcome.provider}: ${outcome.error}`, {
