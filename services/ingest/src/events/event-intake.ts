@@ -30,6 +30,7 @@ import {
 import { makeProblem } from '../http/problems';
 import type { EventTypeCatalog } from './event-type-catalog';
 import { eventFingerprint } from './event-fingerprint';
+import { AddCoalescers } from './add-coalescer';
 
 /** ioredis states in which the connection was lost (as opposed to not yet made). */
 const LOST: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
@@ -98,6 +99,8 @@ export class EventIntake {
    * the whole enqueue timeout while Redis is known to be down.
    */
   private redisDown: boolean;
+  /** Single events of concurrent requests, stored with one addBulk per queue (add-coalescer.ts). */
+  private readonly coalescers = new AddCoalescers();
 
   constructor(private readonly options: IntakeOptions) {
     this.redisDown = LOST.has(options.redis.status);
@@ -172,8 +175,10 @@ export class EventIntake {
       this.options.onEnqueueError?.(new Error(`redis connection is ${this.options.redis.status}`));
       throw new DomainError('unavailable', fresh.some((p) => p.idemKey) ? KEYED_UNCONFIRMED : NOTHING_STORED);
     }
-    // One event: a plain add, which skips addBulk's transaction (measurably cheaper per request).
-    const stored: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
+    // One event (a single POST): coalesced with the other requests of this round of I/O into
+    // one addBulk; settled when that bulk is stored.
+    const stored: Promise<unknown> =
+      jobs.length === 1 ? this.coalescers.for(queue).add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
     try {
       await withTimeout(stored, this.options.enqueueTimeoutMs ?? 5000);
     } catch (error) {
