@@ -31,6 +31,7 @@ import { makeProblem } from '../http/problems';
 import type { EventTypeCatalog } from './event-type-catalog';
 import { eventFingerprint } from './event-fingerprint';
 import { AddCoalescers } from './add-coalescer';
+import { RateWindow } from './rate-window';
 
 /** ioredis states in which the connection was lost (as opposed to not yet made). */
 const LOST: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
@@ -101,8 +102,10 @@ export class EventIntake {
   private redisDown: boolean;
   /** Single events of concurrent requests, stored with one addBulk per queue (add-coalescer.ts). */
   private readonly coalescers = new AddCoalescers();
+  private readonly rateWindow: RateWindow;
 
   constructor(private readonly options: IntakeOptions) {
+    this.rateWindow = new RateWindow(options.redis, options.keyPrefix);
     this.redisDown = LOST.has(options.redis.status);
     options.redis.on('ready', () => (this.redisDown = false));
     options.redis.on('close', () => (this.redisDown = true));
@@ -295,12 +298,9 @@ export class EventIntake {
   private async checkRate(scope: string, count: number): Promise<void> {
     const limit = this.options.ratePerScope;
     if (limit === undefined) return;
-    const second = Math.floor(Date.now() / 1000);
-    const key = `${this.options.keyPrefix}:ingest-rate:${createHash('sha256').update(scope).digest('hex').slice(0, 16)}:${second}`;
     let used: number;
     try {
-      const replies = await this.options.redis.multi().incrby(key, count).expire(key, 2).exec();
-      used = Number(replies?.[0]?.[1]);
+      used = await this.rateWindow.add(scope, count);
     } catch {
       throw new DomainError('unavailable', NOTHING_STORED);
     }
