@@ -3,11 +3,11 @@
  *
  * Each `add` of a job costs a Redis command written to the socket on its own (one write system
  * call, one reply to read): under many concurrent `POST /v1/events` that per-command cost, not
- * building the job, was the largest part of what storing an event cost the ingest. The adds that arrive while
- * the event loop is busy with one round of I/O are held until that round is done (a
- * `setImmediate`), then sent as one pipeline — so a lone request waits for no timer, only for
- * the end of its round, and a busy process sends one write for many requests (about 11 per
- * write with the bench's 32 connections). Each caller still gets its own job, and its own
+ * building the job, was the largest part of what storing an event cost the ingest. The adds
+ * that arrive while the event loop is busy with one round of I/O are held until that round is
+ * done (a `setImmediate`), then sent as one pipeline — so a lone request waits for no timer,
+ * only for the end of its round, and a busy process sends one write for many requests (about 11
+ * per write with the bench's 32 connections). Each caller still gets its own job, and its own
  * promise settles only when Redis has answered for the whole bulk, so "resolved" keeps meaning
  * "stored in Redis". When the bulk fails, every caller in it is told (with the same error): the
  * caller cannot tell which of its neighbours' jobs landed, and handles it as it handles a failed
