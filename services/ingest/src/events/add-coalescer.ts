@@ -81,7 +81,7 @@ export class AddCoalescer {
       this.queue.add(only.name, only.data, only.opts).then(only.resolve, only.reject);
       return;
     }
-    this.queue.addBulk(batch.map(({ name, data, opts }) => ({ name, data, ...(opts ? { opts } : {}) }))).then(
+    this.queue.addBulk(batch.map(({ name, data, opts }) => (opts ? { name, data, opts } : { name, data }))).then(
       (jobs) => {
         batch.forEach((waiting, index) => {
           const job = jobs[index];
