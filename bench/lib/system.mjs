@@ -2,6 +2,7 @@
 // and the built ingest service and worker started as real processes. Everything created here
 // is removed by cleanup(), also after a failure or Ctrl+C.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -28,6 +29,20 @@ export async function freePort() {
 
 const key = (label) => `${label}-${randomBytes(12).toString('hex')}`;
 
+/**
+ * The node options the image starts the ingest with (docker/Dockerfile's CMD, e.g. its heap cap),
+ * so the bench measures the ingest as it is deployed.
+ */
+export function imageIngestNodeOptions() {
+  const dockerfile = readFileSync(path.join(ROOT, 'docker/Dockerfile'), 'utf8');
+  const cmd = [...dockerfile.matchAll(/^CMD (\[.*\])\s*$/gm)].pop()?.[1];
+  const argv = cmd ? JSON.parse(cmd) : [];
+  if (argv[0] !== 'node' || argv[argv.length - 1] !== 'services/ingest/dist/server.js') {
+    throw new Error(`docker/Dockerfile's CMD no longer reads ["node", <options>, "services/ingest/dist/server.js"] (${cmd}): update bench/lib/system.mjs`);
+  }
+  return argv.slice(1, -1);
+}
+
 export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir, log = () => undefined }) {
   const db = await createTestSchema(databaseUrl);
   const port = await freePort();
@@ -50,10 +65,10 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir,
   const baseUrl = `http://127.0.0.1:${port}`;
   const adminAgent = new Agent({ connections: 2 });
 
-  const start = (name, script, extraEnv = {}) => {
+  const start = (name, script, extraEnv = {}, nodeOptions = []) => {
     const output = [];
     // BENCH_PROFILE=1: V8 CPU profiles of the services, written when they exit.
-    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+    const nodeArgs = [...nodeOptions, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [])];
     const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script)], {
       cwd: ROOT,
       env: { ...process.env, ...env, ...extraEnv },
@@ -71,7 +86,7 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir,
       proc.exit = { code, signal };
     });
     children.push(proc);
-    log(`started ${name} (pid ${child.pid})`);
+    log(`started ${name} (pid ${child.pid}${nodeOptions.length ? `, node ${nodeOptions.join(' ')}` : ''})`);
     return proc;
   };
 
@@ -123,7 +138,7 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir,
   }
 
   async function startIngest() {
-    const proc = start('ingest', 'services/ingest/dist/server.js');
+    const proc = start('ingest', 'services/ingest/dist/server.js', {}, imageIngestNodeOptions());
     const deadline = Date.now() + 30_000;
     for (;;) {
       failIfExited(proc);

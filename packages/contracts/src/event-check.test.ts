@@ -114,6 +114,13 @@ test(`ctx may nest ${MAX_CTX_DEPTH} levels, not more`, () => {
   expect(checkEventShape({ type: 'T', ctx: { d: ctx } })).toEqual({ ok: false, errors: [{ path: '/ctx', message: `nests deeper than ${MAX_CTX_DEPTH} levels` }] });
 });
 
+test('arrays count as levels too, wherever the deep branch is', () => {
+  let deep: unknown = [];
+  for (let i = 2; i < MAX_CTX_DEPTH; i++) deep = [1, 'x', deep, null];
+  expect(checkEventShape({ type: 'T', ctx: { a: [{}, 2], b: deep } }).ok).toBe(true);
+  expect(checkEventShape({ type: 'T', ctx: { a: [{}, 2], b: [deep] } })).toMatchObject({ ok: false, errors: [{ path: '/ctx' }] });
+});
+
 test('address faults are named by path', () => {
   const errors = eventAddressErrors({
     type: 'T',

@@ -91,15 +91,35 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Whether `value` nests deeper than MAX_CTX_DEPTH; iterative, so hostile depth cannot overflow the stack. */
+/**
+ * Whether `value` nests deeper than MAX_CTX_DEPTH; iterative, so hostile depth cannot overflow the
+ * stack. Two parallel stacks and no per-node arrays: it runs for every event of every batch.
+ */
 function ctxTooDeep(value: unknown): boolean {
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
-  while (stack.length > 0) {
-    const item = stack.pop()!;
-    if (typeof item.value !== 'object' || item.value === null) continue;
-    if (item.depth > MAX_CTX_DEPTH) return true;
-    for (const child of Object.values(item.value)) {
-      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: item.depth + 1 });
+  if (typeof value !== 'object' || value === null) return false;
+  const nodes: object[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
+    if (depth > MAX_CTX_DEPTH) return true;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const child: unknown = node[i];
+        if (typeof child === 'object' && child !== null) {
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      for (const key in node) {
+        if (!Object.hasOwn(node, key)) continue;
+        const child: unknown = (node as Record<string, unknown>)[key];
+        if (typeof child === 'object' && child !== null) {
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
     }
   }
   return false;

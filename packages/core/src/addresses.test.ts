@@ -1,5 +1,8 @@
 import { randomBytes, createECDH } from 'node:crypto';
+import { domainToASCII } from 'node:url';
+import fc from 'fast-check';
 import {
+  asciiDomain,
   emailProblem,
   isValidEmail,
   isValidPhone,
@@ -129,4 +132,37 @@ describe('SNS endpoint ARNs', () => {
     'arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/app/1/extra',
     'arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/app/1\n',
   ])('refuses %p', (arn) => expect(snsEndpointArnProblem(arn)).toMatch(/SNS platform endpoint ARN/));
+});
+
+describe('asciiDomain', () => {
+  // The shortcut for plain lowercase domains must answer exactly what IDNA answers.
+  it.each([
+    'example.com',
+    'sub.example.co.uk',
+    'a-b.example',
+    '-a.example',
+    'a--b.example',
+    'x.0x1f',
+    'x.0xzz',
+    'x.0',
+    '1.2.3.4',
+    'x.123abc',
+    'xn--bcher-kva.de',
+    'xn--zz.com',
+    'a.xn--',
+    'example',
+    `${'a'.repeat(70)}.com`,
+    'EXAMPLE.com',
+    'bücher.de',
+    'example.com.',
+  ])('%s', (domain) => {
+    expect(asciiDomain(domain)).toBe(domainToASCII(domain));
+  });
+
+  it('agrees with IDNA on random domains of letters, digits, hyphens and dots', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9x.-]{1,40}$/), (domain) => asciiDomain(domain) === domainToASCII(domain)),
+      { numRuns: 5000 },
+    );
+  });
 });

@@ -27,6 +27,19 @@ const ATEXT = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\u{10FFFF}]+$/u;
 /** Control characters, white space of any script, lone surrogates: never part of an address. */
 const FORBIDDEN = /[\p{Cc}\p{Z}\p{Cs}\u200B\uFEFF]/u;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/**
+ * Two or more lowercase letter-digit-hyphen labels, the last with a letter and not `0x…`: the
+ * domain of nearly every address. IDNA maps such a domain to itself — nothing to map or
+ * lowercase, no Punycode label (`xn--`, excluded below) to check, and a last label that the URL
+ * host parser cannot read as an IPv4 number — so it skips the conversion (a native call that
+ * was a fifth of the batch intake's own time).
+ */
+const PLAIN_DOMAIN = /^(?:[a-z0-9-]+\.)+(?!0x)[a-z0-9-]*[a-z][a-z0-9-]*$/;
+
+/** The domain in ASCII (IDNA, UTS #46 as the WHATWG URL standard applies it); '' when it is not valid. */
+export function asciiDomain(domain: string): string {
+  return PLAIN_DOMAIN.test(domain) && !domain.includes('xn--') ? domain : domainToASCII(domain);
+}
 
 /** Why `address` is not an email address this service can send to, or undefined when it is. */
 export function emailProblem(address: string): string | undefined {
@@ -46,7 +59,7 @@ export function emailProblem(address: string): string | undefined {
   }
   if (domain.length === 0) return 'has no domain';
   if (domain.startsWith('[')) return 'has an address literal as domain (not accepted)';
-  const ascii = domainToASCII(domain);
+  const ascii = asciiDomain(domain);
   if (ascii === '') return 'has a domain that is not a valid (internationalized) domain name';
   if (ascii.length > 253) return 'has a domain longer than 253 octets';
   const labels = ascii.split('.');

@@ -223,6 +223,27 @@ describe('when the queue does not answer in time', () => {
     const jobs = await direct.realtime.getJobs(['waiting', 'delayed', 'active']);
     expect(jobs.filter((j) => j.data?.event?.externalId === 'nokey-1')).toEqual([]);
   });
+
+  test('concurrent single events (coalesced into bulks): on a timeout each is answered by its own rule (keyed kept, unkeyed removed)', async () => {
+    proxy.freeze();
+    const [keyed, ...unkeyed] = await Promise.allSettled([
+      intake.accept([{ event: event({ externalId: 'mix-keyed' }), idempotencyKey: 'mix-1' }], 'realtime', 'key:1'),
+      // These two reach the enqueue in the same round of I/O: one bulk.
+      intake.accept([{ event: event({ externalId: 'mix-unkeyed' }) }], 'realtime', 'key:1'),
+      intake.accept([{ event: event({ externalId: 'mix-unkeyed' }) }], 'realtime', 'key:2'),
+    ]);
+    expect(keyed).toMatchObject({ status: 'rejected', reason: { code: 'unavailable', message: expect.stringMatching(/same Idempotency-Key/) } });
+    for (const outcome of unkeyed) {
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'unavailable', message: expect.stringMatching(/nothing was stored/) } });
+    }
+    proxy.thaw();
+    await waitFor(async () => (await proxied.ping()) === 'PONG', 'the connection to answer');
+    const stored = await direct.realtime.getJobs(['waiting', 'delayed', 'active']);
+    expect(stored.filter((j) => j.data?.event?.externalId === 'mix-unkeyed')).toEqual([]);
+    const [again] = await intake.accept([{ event: event({ externalId: 'mix-keyed' }), idempotencyKey: 'mix-1' }], 'realtime', 'key:1');
+    expect(ok(again).duplicate).toBe(true);
+    expect((await direct.realtime.getJob(eventJobId(ok(again).id)))?.data).toMatchObject({ event: { externalId: 'mix-keyed' } });
+  });
 });
 
 describe('lanes split into shards (QUEUE_SHARDS)', () => {
