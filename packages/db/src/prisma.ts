@@ -57,7 +57,9 @@ const libpqOptionValue = (value: string): string => value.replace(/[\\ ]/g, '\\$
  * (int8 as a string).
  */
 export async function queryPrepared<R>(pool: SqlPool, statement: Prisma.Sql): Promise<R[]> {
-  const result = await pool.query({ name: preparedStatementName(statement.text), text: statement.text, values: statement.values });
+  // Prisma.Sql builds its text anew on every read.
+  const text = statement.text;
+  const result = await pool.query({ name: preparedStatementName(text), text, values: statement.values });
   return result.rows as R[];
 }
 
