@@ -43,6 +43,21 @@ export function imageIngestNodeOptions() {
   return argv.slice(1, -1);
 }
 
+/**
+ * The node options the worker is deployed with: the `command` of docker/compose.yaml's worker
+ * service (the image's CMD is the ingest's), so the bench measures the worker as it runs there.
+ */
+export function composeWorkerNodeOptions() {
+  const compose = readFileSync(path.join(ROOT, 'docker/compose.yaml'), 'utf8');
+  const service = /^  worker:\n((?:    .*\n|\s*\n)*)/m.exec(compose)?.[1] ?? '';
+  const command = /^    command: (\[.*\])\s*$/m.exec(service)?.[1];
+  const argv = command ? JSON.parse(command) : [];
+  if (argv[0] !== 'node' || argv[argv.length - 1] !== 'services/worker/dist/main.js') {
+    throw new Error(`docker/compose.yaml's worker command no longer reads ["node", <options>, "services/worker/dist/main.js"] (${command}): update bench/lib/system.mjs`);
+  }
+  return argv.slice(1, -1);
+}
+
 export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir, log = () => undefined }) {
   const db = await createTestSchema(databaseUrl);
   const port = await freePort();
@@ -153,7 +168,7 @@ export async function createSystem({ databaseUrl, redisUrl, smtpUrl, profileDir,
 
   /** Starts a worker and waits until BullMQ lists a consumer on every lane's queue. */
   async function startWorker(extraEnv, queueNames, name = 'worker') {
-    const proc = start(name, 'services/worker/dist/main.js', extraEnv);
+    const proc = start(name, 'services/worker/dist/main.js', extraEnv, composeWorkerNodeOptions());
     const { Queue } = require('bullmq');
     const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const queues = queueNames.map((name) => new Queue(name, { connection, prefix: queuePrefix }));

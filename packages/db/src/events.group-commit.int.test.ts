@@ -8,8 +8,10 @@ import {
   createTestSchema,
   EventTypesRepository,
   EventsRepository,
+  pgPoolOf,
   SuppressionsRepository,
   type NewEvent,
+  type SqlPool,
   type TestSchema,
 } from './index';
 
@@ -44,21 +46,17 @@ const sentAttempt = (provider: string) => ({
   providerMessageId: `m-${provider}`,
 });
 
-/** Counts the statements a repository sends, by wrapping the client's $queryRaw. */
+/** Counts the statements a repository sends, by wrapping the pg pool its hot statements use. */
 function countingRepository(options: ConstructorParameters<typeof EventsRepository>[1] = {}) {
   const statements: number[] = [];
-  const prisma = new Proxy(db.prisma, {
-    get(target, key, receiver) {
-      if (key === '$queryRaw') {
-        return (...args: unknown[]) => {
-          statements.push(1);
-          return (target.$queryRaw as (...a: unknown[]) => unknown)(...args);
-        };
-      }
-      return Reflect.get(target, key, receiver);
-    },
-  });
-  return { events: new EventsRepository(prisma, options), statements };
+  const pool = pgPoolOf(db.prisma)!;
+  const counting: SqlPool = {
+    query: ((...args: Parameters<SqlPool['query']>) => {
+      statements.push(1);
+      return (pool.query as (...a: unknown[]) => unknown)(...args);
+    }) as SqlPool['query'],
+  };
+  return { events: new EventsRepository(db.prisma, { ...options, pool: counting }), statements };
 }
 
 test('concurrent begins share one statement, and each caller gets its own row', async () => {

@@ -6,11 +6,12 @@
  * applied as one conditional statement (`UPDATE … WHERE status IN (from) AND generation = g`):
  * a late, duplicate or stale job can never overwrite what another writer decided.
  */
+import pg from 'pg';
 import { TRANSITIONS, firstEventIdAt, settleTransition, type Channel, type EventStatus, type Lane, type Transition } from '@mc/core';
 import type { PrismaClient, Event, Delivery } from './generated/prisma/client';
 import { Prisma } from './generated/prisma/client';
 import { createGroupCommit, type GroupCommit } from './group-commit';
-import { PREPARED } from './prisma';
+import { pgPoolOf, queryPrepared, type SqlPool } from './prisma';
 
 export interface DeliveryRecord {
   channel: Channel;
@@ -232,6 +233,11 @@ export interface EventsRepositoryOptions {
    * multi-row statement. @defaultValue batches of up to 100, 2 of each kind at once
    */
   groupCommit?: { maxBatchSize?: number; maxInFlight?: number };
+  /**
+   * Where `begin` and `settle` run (see queryPrepared). @defaultValue the pg pool under the
+   * client, when createPrismaClient made it
+   */
+  pool?: SqlPool;
 }
 
 /** What `begin` tells the worker that took (or could not take) an event. */
@@ -255,11 +261,8 @@ interface SettleItem {
  * connection (SQLSTATE class 08), a shutting-down or overloaded server (57, 53) fail them all,
  * as they would have failed each alone.
  */
-const isRowError = (error: unknown): boolean => {
-  const sqlState = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | undefined)?.meta
-    ?.driverAdapterError?.cause?.originalCode;
-  return typeof sqlState === 'string' && !/^(08|53|57)/.test(sqlState);
-};
+const isRowError = (error: unknown): boolean =>
+  error instanceof pg.DatabaseError && typeof error.code === 'string' && !/^(08|53|57)/.test(error.code);
 
 /** A Date as the `timestamp(3)` text Postgres reads the same whatever the session time zone. */
 const utcTimestamp = (date: Date | undefined | null): string | null =>
@@ -310,16 +313,23 @@ export function eventIdRange(query: Pick<EventQuery, 'since' | 'until' | 'before
 export class EventsRepository {
   private readonly begins: GroupCommit<NewEvent, BeginResult>;
   private readonly settles: GroupCommit<SettleItem, boolean>;
+  private readonly pool: SqlPool | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly options: EventsRepositoryOptions = {},
   ) {
+    this.pool = options.pool ?? pgPoolOf(prisma);
     const batching = { ...options.groupCommit, isolate: isRowError };
     // One event per batch: a multi-row upsert may not touch a row twice, and a second write
     // of the same event must see the first.
     this.begins = createGroupCommit({ ...batching, run: (events) => this.beginMany(events), keyOf: (event) => event.id });
     this.settles = createGroupCommit({ ...batching, run: (items) => this.settleMany(items), keyOf: (item) => item.id });
+  }
+
+  private hotPool(): SqlPool {
+    if (!this.pool) throw new Error('EventsRepository: begin and settle need a client made by createPrismaClient, or options.pool');
+    return this.pool;
   }
 
   private async announce(outbox: readonly bigint[] | null | undefined): Promise<void> {
@@ -348,17 +358,17 @@ export class EventsRepository {
     const column = <T>(pick: (event: NewEvent) => T) => events.map(pick);
     // Each row reads the status it had before the statement (`prior`), its delivery row and
     // its suppression entry from the statement's snapshot, as a lone statement would.
-    const rows = await this.prisma.$queryRaw<
-      {
-        id: bigint;
-        taken: boolean;
-        prior: EventStatus | null;
-        status: DeliveryRecord['status'] | null;
-        provider: string | null;
-        attempts: number | null;
-        suppressed: string | null;
-      }[]
-    >`${Prisma.raw(PREPARED)}
+    const rows = await queryPrepared<{
+      id: string;
+      taken: boolean;
+      prior: EventStatus | null;
+      status: DeliveryRecord['status'] | null;
+      provider: string | null;
+      attempts: number | null;
+      suppressed: string | null;
+    }>(
+      this.hotPool(),
+      Prisma.sql`
       WITH input AS (
         SELECT * FROM unnest(
           ${column((e) => e.id.toString())}::bigint[], ${column((e) => e.eventTypeId)}::int[], ${column((e) => e.type)}::text[],
@@ -391,10 +401,11 @@ export class EventsRepository {
       LEFT JOIN upserted u ON u."id" = i."id"
       LEFT JOIN prior p ON p."id" = i."id"
       LEFT JOIN "deliveries" d ON d."eventId" = i."id" AND d."channel" = i."channel"
-      LEFT JOIN "suppressions" s ON s."channel" = i."channel" AND s."address" = i."recipient"`;
+      LEFT JOIN "suppressions" s ON s."channel" = i."channel" AND s."address" = i."recipient"`,
+    );
     const byId = new Map(rows.map((row) => [row.id, row]));
     return events.map((event) => {
-      const row = byId.get(event.id);
+      const row = byId.get(event.id.toString());
       if (!row) throw new Error(`begin: no result row for event ${event.id}`);
       return {
         taken: row.taken,
@@ -426,7 +437,9 @@ export class EventsRepository {
     const column = <T>(pick: (item: SettleItem) => T) => items.map(pick);
     const attempt = <T>(pick: (attempt: AttemptRecord) => T) =>
       items.map(({ outcome }) => (outcome.attempt ? pick(outcome.attempt) : null));
-    const rows = await this.prisma.$queryRaw<{ applied: string[]; outbox: bigint[] | null }[]>`${Prisma.raw(PREPARED)}
+    const rows = await queryPrepared<{ applied: string[]; outbox: string[] | null }>(
+      this.hotPool(),
+      Prisma.sql`
       WITH input AS (
         SELECT * FROM unnest(
           ${column((i) => i.id.toString())}::bigint[], ${column((i) => i.outcome.status)}::"EventStatus"[],
@@ -473,8 +486,9 @@ export class EventsRepository {
         RETURNING "id"
       )
       SELECT ARRAY(SELECT "id"::text FROM updated) AS applied, ARRAY(SELECT "id" FROM outboxed) AS outbox,
-             (SELECT count(*) FROM recorded)::int AS recorded`;
-    await this.announce(rows[0]?.outbox);
+             (SELECT count(*) FROM recorded)::int AS recorded`,
+    );
+    await this.announce(rows[0]?.outbox?.map(BigInt));
     const applied = new Set(rows[0]?.applied ?? []);
     return items.map((item) => applied.has(item.id.toString()));
   }

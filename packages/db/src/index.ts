@@ -1,8 +1,8 @@
 // The public surface of @mc/db. Named exports only, so what other packages rely on stays visible.
 
 // Prisma client and generated types
-export { createPrismaClient } from './prisma';
-export type { CreatePrismaClientOptions } from './prisma';
+export { createPrismaClient, pgPoolOf } from './prisma';
+export type { CreatePrismaClientOptions, SqlPool } from './prisma';
 export { Prisma, Channel, EventStatus, Lane, DeliveryStatus } from './generated/prisma/client';
 export type {
   PrismaClient,

@@ -38,6 +38,19 @@ describe('createRedisClient', () => {
     expect(cluster.cluster?.lazyConnect).toBeUndefined();
   });
 
+  it("auto-pipelines a worker's commands, blocking ones left out; producers and subscribers as they were", () => {
+    const standalone = redisClientOptions(loadConfig({}), 'worker').node;
+    expect(standalone.enableAutoPipelining).toBe(true);
+    expect(standalone.autoPipeliningIgnoredCommands).toEqual(expect.arrayContaining(['bzpopmin', 'blmove']));
+    const cluster = redisClientOptions(loadConfig({ REDIS_CLUSTER_NODES: 'a:1' }), 'worker').cluster;
+    expect(cluster?.enableAutoPipelining).toBe(true);
+    expect(cluster?.autoPipeliningIgnoredCommands).toContain('bzpopmin');
+    for (const role of ['producer', 'subscriber'] as const) {
+      expect(redisClientOptions(loadConfig({}), role).node.enableAutoPipelining).toBeUndefined();
+      expect(redisClientOptions(loadConfig({ REDIS_CLUSTER_NODES: 'a:1' }), role).cluster?.enableAutoPipelining).toBeUndefined();
+    }
+  });
+
   it('passes TLS, credentials and the DNS pass-through managed clusters need', () => {
     const options = redisClientOptions(
       loadConfig({ REDIS_CLUSTER_NODES: 'clustercfg.example.cache.amazonaws.com:6379', REDIS_TLS: 'true', REDIS_USERNAME: 'mc', REDIS_PASSWORD: 'secret-password' }),

@@ -23,8 +23,21 @@ export type RedisRole = 'producer' | 'worker' | 'subscriber';
 
 type RedisSettings = Pick<Config, 'redisUrl' | 'redisCluster' | 'redisTls'>;
 
+/**
+ * A worker's commands (BullMQ's job moves, the send-once record, the rate-limit gate) issued in
+ * one turn of the event loop go out as one write: ioredis's auto-pipelining, per server (per
+ * slot's node in a cluster). Blocking commands stay out of it: one would hold every command
+ * queued behind it on the connection (BullMQ gives its blocking fetch a connection of its own,
+ * a duplicate of this one, options included).
+ */
+const AUTO_PIPELINING = {
+  enableAutoPipelining: true,
+  autoPipeliningIgnoredCommands: ['bzpopmin', 'bzpopmax', 'blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzmpop', 'xread', 'xreadgroup', 'wait'],
+} as const;
+
 function roleOptions(role: RedisRole): RedisOptions {
-  return role === 'producer' ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true } : { maxRetriesPerRequest: null };
+  if (role === 'producer') return { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true };
+  return role === 'worker' ? { maxRetriesPerRequest: null, ...AUTO_PIPELINING, autoPipeliningIgnoredCommands: [...AUTO_PIPELINING.autoPipeliningIgnoredCommands] } : { maxRetriesPerRequest: null };
 }
 
 /**
@@ -32,10 +45,11 @@ function roleOptions(role: RedisRole): RedisOptions {
  * (or each cluster node), `cluster` for the Cluster client itself (undefined without one).
  */
 export function redisClientOptions(settings: RedisSettings, role: RedisRole): { node: RedisOptions; cluster?: ClusterOptions } {
-  const { enableOfflineQueue, lazyConnect, ...perCommand } = roleOptions(role);
+  const { enableOfflineQueue, lazyConnect, enableAutoPipelining, autoPipeliningIgnoredCommands, ...perCommand } = roleOptions(role);
+  const pipelining = enableAutoPipelining ? { enableAutoPipelining, autoPipeliningIgnoredCommands } : {};
   const tls = settings.redisTls ? { tls: {} } : {};
   const cluster = settings.redisCluster;
-  if (!cluster) return { node: { ...perCommand, ...tls, ...(enableOfflineQueue === false ? { enableOfflineQueue } : {}), ...(lazyConnect ? { lazyConnect } : {}) } };
+  if (!cluster) return { node: { ...perCommand, ...pipelining, ...tls, ...(enableOfflineQueue === false ? { enableOfflineQueue } : {}), ...(lazyConnect ? { lazyConnect } : {}) } };
   const node: RedisOptions = {
     ...perCommand,
     ...tls,
@@ -46,6 +60,8 @@ export function redisClientOptions(settings: RedisSettings, role: RedisRole): { 
     node,
     cluster: {
       redisOptions: node,
+      // A cluster pipelines per node itself: the option belongs to the Cluster client.
+      ...pipelining,
       ...(enableOfflineQueue === false ? { enableOfflineQueue } : {}),
       ...(lazyConnect ? { lazyConnect } : {}),
       // Managed clusters behind TLS announce host names their certificates are issued for;
