@@ -19,7 +19,7 @@
  * bench's 32 connections. What that saves is per bulk, not per job: the pipeline ioredis builds
  * for each (it copies every script BullMQ defined onto it, 4 % of a single POST) and the write
  * system call. A bulk that Redis has not answered within `holdLimitMs` stops holding the next
- * ones back, so a lost reply delays later adds by that much at most, never for good.
+ * ones back, so a stalled reply delays later adds by that much at most (10 ms), never for good.
  *
  * One coalescer per Queue (see {@link AddCoalescers}), so a caller that picks a queue per event
  * (lanes, shards) gets bulks that each stay on one queue — and, on a Redis Cluster, on one slot.
@@ -38,8 +38,9 @@ export interface AddCoalescerOptions {
   /** Told the size of each bulk sent (for metrics and tests). */
   onFlush?: (size: number) => void;
   /**
-   * How long an unanswered bulk holds the next one back; after that the next is sent anyway.
-   * @defaultValue 1000
+   * How long an unanswered bulk holds the next one back; after that the next is sent anyway. A
+   * round trip takes about a millisecond; a stalled Redis (a failover, a slow script) must not
+   * hold every request behind it — they keep their own enqueue timeout. @defaultValue 10
    */
   holdLimitMs?: number;
 }
@@ -66,7 +67,7 @@ export class AddCoalescer {
     private readonly options: AddCoalescerOptions = {},
   ) {
     this.maxBatch = Math.max(1, options.maxBatch ?? 256);
-    this.holdLimitMs = options.holdLimitMs ?? 1000;
+    this.holdLimitMs = options.holdLimitMs ?? 10;
   }
 
   /** Adds one job: resolved with it once Redis has stored it, rejected when its bulk failed. */

@@ -38,6 +38,8 @@ import { eventFingerprint } from './event-fingerprint';
 import { AddCoalescers } from './add-coalescer';
 import { RateWindow } from './rate-window';
 
+const NO_REPEATS: Pending[] = [];
+
 /** ioredis states in which the connection was lost (as opposed to not yet made). */
 const LOST: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
 
@@ -124,13 +126,14 @@ export class EventIntake {
    * @throws DomainError('unavailable') when the queue cannot be reached or did not confirm in time.
    */
   async accept(items: readonly IntakeItem[], lane: Lane, scope: string, door: AcceptOptions = {}): Promise<IntakeResult[]> {
-    await this.checkRate(scope, items.length);
+    if (this.rateWindow) await this.checkRate(scope, items.length);
     const results: IntakeResult[] = new Array(items.length);
     const pending: Pending[] = [];
     const now = Date.now();
     const checkAddresses = door.checkAddresses ?? true;
 
-    const judged = await Promise.all(items.map((item) => this.judge(item.event, checkAddresses)));
+    // A single event (most requests) skips the Promise.all and its arrays.
+    const judged = items.length === 1 ? [await this.judge(items[0]!.event, checkAddresses)] : await Promise.all(items.map((item) => this.judge(item.event, checkAddresses)));
     judged.forEach((verdict, index) => {
       if (!verdict.ok) {
         results[index] = { ok: false, problem: verdict.problem };
@@ -149,17 +152,23 @@ export class EventIntake {
       });
     });
 
-    const { fresh, repeats } = await this.claimIdempotencyKeys(pending, results);
-    // A repeat of an item of this very call is stored by this call's enqueue.
-    const freshIds = new Set(fresh.map((p) => p.job.id));
-    const earlier = repeats.filter((r) => !freshIds.has(r.job.id));
-    if (earlier.length > 0) await this.ensureJobsExist(earlier, lane);
+    const { fresh, repeats } = pending.some((p) => p.idemKey !== undefined)
+      ? await this.claimIdempotencyKeys(pending, results)
+      : { fresh: pending, repeats: NO_REPEATS };
+    if (repeats.length > 0) {
+      // A repeat of an item of this very call is stored by this call's enqueue.
+      const freshIds = new Set(fresh.map((p) => p.job.id));
+      const earlier = repeats.filter((r) => !freshIds.has(r.job.id));
+      if (earlier.length > 0) await this.ensureJobsExist(earlier, lane);
+    }
     const notStored = fresh.length > 0 ? await this.enqueue(fresh, lane) : [];
-    const failedIds = new Set(notStored.map((p) => p.job.id));
     for (const { index, job } of fresh) results[index] = { ok: true, id: job.id, duplicate: false };
-    // An item of a shard that failed, and any repeat of it in this call, answers 503 alone.
-    for (const p of [...notStored, ...repeats.filter((r) => failedIds.has(r.job.id))]) {
-      results[p.index] = { ok: false, problem: makeProblem(503, 'unavailable', 'Service unavailable', p.idemKey ? KEYED_UNCONFIRMED : NOTHING_STORED) };
+    if (notStored.length > 0) {
+      const failedIds = new Set(notStored.map((p) => p.job.id));
+      // An item of a shard that failed, and any repeat of it in this call, answers 503 alone.
+      for (const p of [...notStored, ...repeats.filter((r) => failedIds.has(r.job.id))]) {
+        results[p.index] = { ok: false, problem: makeProblem(503, 'unavailable', 'Service unavailable', p.idemKey ? KEYED_UNCONFIRMED : NOTHING_STORED) };
+      }
     }
     const stored = fresh.length - notStored.length;
     if (stored > 0) this.options.onAccepted?.(lane, stored);
@@ -205,6 +214,14 @@ export class EventIntake {
     if (this.redisDown || LOST.has(this.options.redis.status)) {
       this.options.onEnqueueError?.(new Error(`redis connection is ${this.options.redis.status}`));
       throw new DomainError('unavailable', fresh.some((p) => p.idemKey) ? KEYED_UNCONFIRMED : NOTHING_STORED);
+    }
+    if (fresh.length === 1) {
+      // One event (a single POST): its queue without a map of shards.
+      const queue = queueOfEvent(this.options.queues, lane, fresh[0]!.job.id);
+      await this.enqueueOnShard(queue, fresh).catch(() => {
+        throw new DomainError('unavailable', fresh[0]!.idemKey === undefined ? NOTHING_STORED : KEYED_UNCONFIRMED);
+      });
+      return [];
     }
     const byShard = new Map<Queue, Pending[]>();
     for (const p of fresh) {
@@ -419,10 +436,19 @@ function withoutIntakeFields(event: BatchEventInput): EventJob['event'] {
   return rest;
 }
 
+/** One promise and one timer: Promise.race with a timeout promise and a finally made four. */
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`enqueue took longer than ${ms} ms`)), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`enqueue took longer than ${ms} ms`)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
