@@ -15,6 +15,7 @@ async function appLoggingAt(level: string) {
   const app = Fastify({ loggerInstance: pino({ level }, sink) as FastifyBaseLogger, ...requestLogOptions });
   registerRequestLog(app);
   app.get('/ok', async () => ({ ok: true }));
+  app.get('/chatty', { logLevel: 'debug' }, async () => ({ ok: true }));
   app.get('/refused', async (_request, reply) => reply.code(401).send({ title: 'no' }));
   app.get('/fails', async (request) => {
     request.log.error({ reason: 'disk full' }, 'could not do it');
@@ -77,6 +78,9 @@ describe('request log', () => {
     await app.inject({ method: 'GET', url: '/refused' });
     expect(made).toBe(0);
     expect(all).toEqual([]);
+    // A route with a log level of its own logs at that level.
+    await app.inject({ method: 'GET', url: '/chatty' });
+    expect(all).toEqual([expect.objectContaining({ level: 20, path: '/chatty', status: 200 })]);
     await app.close();
   });
 });

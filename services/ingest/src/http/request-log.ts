@@ -80,8 +80,8 @@ for (const level of LEVELS) {
 export const requestLogOptions = {
   disableRequestLogging: true,
   childLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
-    // A route with a log level of its own gets a real child at once, with that level.
-    if (options.level !== undefined) return logger.child(bindings, options);
+    // A route with a log level or serializers of its own gets a real child at once, with them.
+    if (options.level !== undefined || options.serializers !== undefined) return logger.child(bindings, options);
     return new DeferredChildLogger(logger, bindings) as unknown as FastifyBaseLogger;
   },
 } as const;
