@@ -33,7 +33,7 @@ import {
   type Problem,
 } from '@mc/contracts';
 import { makeProblem } from '../http/problems';
-import type { EventTypeCatalog } from './event-type-catalog';
+import type { CatalogEntry, EventTypeCatalog } from './event-type-catalog';
 import { eventFingerprint } from './event-fingerprint';
 import { AddCoalescers } from './add-coalescer';
 import { RateWindow } from './rate-window';
@@ -132,8 +132,7 @@ export class EventIntake {
     const now = Date.now();
     const checkAddresses = door.checkAddresses ?? true;
 
-    // A single event (most requests) skips the Promise.all and its arrays.
-    const judged = items.length === 1 ? [await this.judge(items[0]!.event, checkAddresses)] : await Promise.all(items.map((item) => this.judge(item.event, checkAddresses)));
+    const judged = items.length === 1 ? [await this.judge(items[0]!.event, checkAddresses)] : await this.judgeAll(items, checkAddresses);
     judged.forEach((verdict, index) => {
       if (!verdict.ok) {
         results[index] = { ok: false, problem: verdict.problem };
@@ -284,6 +283,28 @@ export class EventIntake {
   }
 
   private async judge(candidate: unknown, checkAddresses: boolean): Promise<Verdict> {
+    const shaped = this.judgeShape(candidate, checkAddresses);
+    if (!shaped.ok) return shaped;
+    return this.judgeAgainstType(shaped.event, await this.options.catalog.get(shaped.event.type));
+  }
+
+  /**
+   * A batch's items judged as {@link judge} does, with each distinct event type looked up once
+   * (a batch carries few): one promise per type rather than one per item.
+   */
+  private async judgeAll(items: readonly IntakeItem[], checkAddresses: boolean): Promise<Verdict[]> {
+    const shaped = items.map((item) => this.judgeShape(item.event, checkAddresses));
+    const lookups = new Map<string, Promise<CatalogEntry | undefined>>();
+    for (const verdict of shaped) {
+      if (verdict.ok && !lookups.has(verdict.event.type)) lookups.set(verdict.event.type, this.options.catalog.get(verdict.event.type));
+    }
+    const types = new Map<string, CatalogEntry | undefined>();
+    await Promise.all([...lookups].map(async ([key, lookup]) => types.set(key, await lookup)));
+    return shaped.map((verdict) => (verdict.ok ? this.judgeAgainstType(verdict.event, types.get(verdict.event.type)) : verdict));
+  }
+
+  /** Shape and (at the REST door) addresses: what needs no lookup. */
+  private judgeShape(candidate: unknown, checkAddresses: boolean): Verdict {
     const shape = checkEventShape(candidate);
     // Address faults of well-typed fields are reported with the shape faults, all at once.
     const addressErrors =
@@ -295,8 +316,11 @@ export class EventIntake {
       const detail = `The event is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`;
       return { ok: false, problem: makeProblem(400, 'validation', 'Invalid event', detail.length > 2000 ? `${detail.slice(0, 2000)}…` : detail, errors) };
     }
-    const event = shape.event;
-    const type = await this.options.catalog.get(event.type);
+    return { ok: true, event: shape.event };
+  }
+
+  /** The event against its type (undefined: no such type): known, enabled, ctx, push policy. */
+  private judgeAgainstType(event: BatchEventInput, type: CatalogEntry | undefined): Verdict {
     if (!type) {
       return {
         ok: false,
