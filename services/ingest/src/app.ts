@@ -26,6 +26,7 @@ import { consoleAppRoutes } from './console/console-app.routes';
 import { validatorCompiler } from './http/validator-compiler';
 import { registerJsonBodyParser } from './http/json-body-parser';
 import { answerClientError } from './http/client-error';
+import { registerRequestLog, requestLogOptions } from './http/request-log';
 
 export interface AppOptions {
   ctx: IngestContext;
@@ -43,6 +44,8 @@ export async function buildApp({ ctx, logger, metrics, snsAgent }: AppOptions) {
     // address that logs show and that failed authentications are counted against.
     trustProxy: trustProxyOption(ctx.config.ingest.trustProxy),
     clientErrorHandler: answerClientError,
+    // One line per answered request, at info for refusals, failures and slow ones (request-log.ts).
+    ...requestLogOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // No type coercion in JSON bodies; querystring/params/headers may read numbers from text.
@@ -53,12 +56,15 @@ export async function buildApp({ ctx, logger, metrics, snsAgent }: AppOptions) {
   app.removeContentTypeParser('text/plain');
   registerErrorHandling(app);
   registerAuth(app, { keys: ctx.keys, failures: ctx.authFailures });
+  registerRequestLog(app);
 
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url;
-    if (reply.statusCode >= 400 && (route === '/v1/events' || route === '/v1/events/batch')) {
-      metrics.eventsRejected.inc({ reason: String(reply.statusCode) });
+  // A callback hook: an async one cost a promise per request, for what is rare work.
+  app.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode >= 400) {
+      const route = request.routeOptions.url;
+      if (route === '/v1/events' || route === '/v1/events/batch') metrics.eventsRejected.inc({ reason: String(reply.statusCode) });
     }
+    done();
   });
 
   await app.register(swagger, {

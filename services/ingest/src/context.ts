@@ -95,6 +95,11 @@ export async function createIngestContext(
   );
   // A node id per process from a Redis counter keeps ids unique across ingest replicas.
   const nodeId = redis.status === 'ready' ? (await redis.incr(`${config.queuePrefix}:id-node`)) % 1024 : Math.floor(Math.random() * 1024);
+  // Children bound once per lane: inc() with a labels object hashed the labels on every request.
+  const acceptedByLane = metrics && {
+    realtime: metrics.eventsAccepted.labels({ lane: 'realtime' }),
+    batch: metrics.eventsAccepted.labels({ lane: 'batch' }),
+  };
   const intake = new EventIntake({
     queues,
     redis,
@@ -111,7 +116,7 @@ export async function createIngestContext(
     // A push endpoint the worker would refuse to reach is refused at the door (422) instead.
     checkPushEndpoint: pushEndpointCheck(config.outbound),
     onEnqueueError: (error) => logger.error({ err: error }, 'enqueue failed; answered unavailable'),
-    onAccepted: (lane, count) => metrics?.eventsAccepted.inc({ lane }, count),
+    onAccepted: (lane, count) => acceptedByLane?.[lane].inc(count),
   });
 
   const webhookQueue = new Queue(singleQueueName(WEBHOOKS_QUEUE, config.queues), { connection: redis, prefix: config.queuePrefix });

@@ -87,7 +87,7 @@ describe('AddCoalescer', () => {
     expect(await Promise.all(later)).toHaveLength(2);
   });
 
-  test('a full batch is sent at once; what comes after waits for the end of the round', async () => {
+  test('a full batch is sent at once, bulks in flight or not; the rest waits for their answers', async () => {
     const { queue, calls } = recordingQueue();
     const coalescer = new AddCoalescer(queue, { maxBatch: 2 });
     const added = [1, 2, 3, 4, 5].map((n) => coalescer.add('deliver', { n }));
@@ -95,12 +95,19 @@ describe('AddCoalescer', () => {
     expect(calls.map((c) => c.jobs.length)).toEqual([2, 2]);
     expect(coalescer.pending).toBe(1);
     await nextRound();
+    expect(calls).toHaveLength(2); // both bulks are unanswered
+    calls[0]!.settle();
+    await nextRound();
+    expect(calls).toHaveLength(2); // one still is
+    calls[1]!.settle();
+    await nextRound();
+    await nextRound(); // the answer's round, then the one it scheduled the flush for
     expect(calls.map((c) => [c.kind, c.jobs.map((j) => (j.data as { n: number }).n)])).toEqual([
       ['addBulk', [1, 2]],
       ['addBulk', [3, 4]],
       ['add', [5]],
     ]);
-    for (const call of calls) call.settle();
+    calls[2]!.settle();
     expect((await Promise.all(added)).map((j) => (j.data as { n: number }).n)).toEqual([1, 2, 3, 4, 5]);
   });
 
@@ -114,15 +121,40 @@ describe('AddCoalescer', () => {
     expect((await added).id).toBe('e:1');
   });
 
-  test('adds of different rounds go out separately', async () => {
+  test('adds made while a bulk is in flight wait for its answer, then go out as one bulk', async () => {
     const { queue, calls } = recordingQueue();
     const coalescer = new AddCoalescer(queue);
     void coalescer.add('deliver', { n: 1 });
     await nextRound();
-    void coalescer.add('deliver', { n: 2 });
-    void coalescer.add('deliver', { n: 3 });
+    void coalescer.add('deliver', { n: 2 }).catch(() => undefined);
+    await nextRound();
+    void coalescer.add('deliver', { n: 3 }).catch(() => undefined);
+    await nextRound();
+    expect(calls.map((c) => c.jobs.length)).toEqual([1]);
+    expect(coalescer.pending).toBe(2);
+    calls[0]!.settle();
+    await nextRound();
     await nextRound();
     expect(calls.map((c) => c.jobs.length)).toEqual([1, 2]);
+    calls[1]!.settle(new Error('connection lost')); // a failed bulk releases the next as well
+    void coalescer.add('deliver', { n: 4 }).catch(() => undefined);
+    await nextRound();
+    await nextRound();
+    expect(calls.map((c) => c.jobs.length)).toEqual([1, 2, 1]);
+  });
+
+  test('a bulk unanswered for holdLimitMs holds the next ones back no longer', async () => {
+    const { queue, calls } = recordingQueue();
+    const coalescer = new AddCoalescer(queue, { holdLimitMs: 40 });
+    void coalescer.add('deliver', { n: 1 }); // never answered
+    await nextRound();
+    const later = coalescer.add('deliver', { n: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(calls).toHaveLength(2);
+    calls[1]!.settle();
+    expect((await later).data).toEqual({ n: 2 });
   });
 });
 

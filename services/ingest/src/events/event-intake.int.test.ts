@@ -343,3 +343,43 @@ describe('door options', () => {
     expect(seen).toContain('https://push.example.net/abc');
   });
 });
+
+describe('a batch of several event types', () => {
+  test('each item is judged against its own type (unknown, disabled, ctx schema), each type looked up once', async () => {
+    const loads: string[] = [];
+    const rows: Record<string, { enabled: boolean; ctxSchema: unknown }> = {
+      A: { enabled: true, ctxSchema: null },
+      B: { enabled: true, ctxSchema: { type: 'object', required: ['order'] } },
+      OFF: { enabled: false, ctxSchema: null },
+    };
+    const mixed = new EventIntake({
+      queues: oneShard(direct),
+      redis,
+      catalog: createEventTypeCatalog(async (key) => {
+        loads.push(key);
+        const row = rows[key];
+        return row ? { id: 1, key, enabled: row.enabled, ctxSchema: row.ctxSchema as never, maxAgeSeconds: null } : null;
+      }),
+      ids: new EventIdGenerator(9),
+      keyPrefix: prefix,
+      idempotencyTtlSeconds: 60,
+      attempts: { email: 3, sms: 3, push: 3 },
+    });
+    const item = (type: string, ctx: Record<string, unknown> = {}) => ({ event: { type, email: 'ann@example.com', ctx } });
+    const results = await mixed.accept(
+      [item('A'), item('B', { order: 1 }), item('NOPE'), item('OFF'), item('B'), item('A'), { event: { type: 'A', email: 'not-an-email' } }],
+      'batch',
+      'key:1',
+    );
+    expect(results.map((r) => (r.ok ? 'ok' : `${r.problem.status} ${r.problem.type.split(':').pop()}`))).toEqual([
+      'ok',
+      'ok',
+      '422 unknown-event-type',
+      '422 event-type-disabled',
+      '422 ctx-schema',
+      'ok',
+      '400 validation',
+    ]);
+    expect(loads.sort()).toEqual(['A', 'B', 'NOPE', 'OFF']);
+  });
+});

@@ -33,10 +33,12 @@ import {
   type Problem,
 } from '@mc/contracts';
 import { makeProblem } from '../http/problems';
-import type { EventTypeCatalog } from './event-type-catalog';
+import type { CatalogEntry, EventTypeCatalog } from './event-type-catalog';
 import { eventFingerprint } from './event-fingerprint';
 import { AddCoalescers } from './add-coalescer';
 import { RateWindow } from './rate-window';
+
+const NO_REPEATS: Pending[] = [];
 
 /** ioredis states in which the connection was lost (as opposed to not yet made). */
 const LOST: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
@@ -124,13 +126,13 @@ export class EventIntake {
    * @throws DomainError('unavailable') when the queue cannot be reached or did not confirm in time.
    */
   async accept(items: readonly IntakeItem[], lane: Lane, scope: string, door: AcceptOptions = {}): Promise<IntakeResult[]> {
-    await this.checkRate(scope, items.length);
+    if (this.rateWindow) await this.checkRate(scope, items.length);
     const results: IntakeResult[] = new Array(items.length);
     const pending: Pending[] = [];
     const now = Date.now();
     const checkAddresses = door.checkAddresses ?? true;
 
-    const judged = await Promise.all(items.map((item) => this.judge(item.event, checkAddresses)));
+    const judged = items.length === 1 ? [await this.judge(items[0]!.event, checkAddresses)] : await this.judgeAll(items, checkAddresses);
     judged.forEach((verdict, index) => {
       if (!verdict.ok) {
         results[index] = { ok: false, problem: verdict.problem };
@@ -149,17 +151,23 @@ export class EventIntake {
       });
     });
 
-    const { fresh, repeats } = await this.claimIdempotencyKeys(pending, results);
-    // A repeat of an item of this very call is stored by this call's enqueue.
-    const freshIds = new Set(fresh.map((p) => p.job.id));
-    const earlier = repeats.filter((r) => !freshIds.has(r.job.id));
-    if (earlier.length > 0) await this.ensureJobsExist(earlier, lane);
+    const { fresh, repeats } = pending.some((p) => p.idemKey !== undefined)
+      ? await this.claimIdempotencyKeys(pending, results)
+      : { fresh: pending, repeats: NO_REPEATS };
+    if (repeats.length > 0) {
+      // A repeat of an item of this very call is stored by this call's enqueue.
+      const freshIds = new Set(fresh.map((p) => p.job.id));
+      const earlier = repeats.filter((r) => !freshIds.has(r.job.id));
+      if (earlier.length > 0) await this.ensureJobsExist(earlier, lane);
+    }
     const notStored = fresh.length > 0 ? await this.enqueue(fresh, lane) : [];
-    const failedIds = new Set(notStored.map((p) => p.job.id));
     for (const { index, job } of fresh) results[index] = { ok: true, id: job.id, duplicate: false };
-    // An item of a shard that failed, and any repeat of it in this call, answers 503 alone.
-    for (const p of [...notStored, ...repeats.filter((r) => failedIds.has(r.job.id))]) {
-      results[p.index] = { ok: false, problem: makeProblem(503, 'unavailable', 'Service unavailable', p.idemKey ? KEYED_UNCONFIRMED : NOTHING_STORED) };
+    if (notStored.length > 0) {
+      const failedIds = new Set(notStored.map((p) => p.job.id));
+      // An item of a shard that failed, and any repeat of it in this call, answers 503 alone.
+      for (const p of [...notStored, ...repeats.filter((r) => failedIds.has(r.job.id))]) {
+        results[p.index] = { ok: false, problem: makeProblem(503, 'unavailable', 'Service unavailable', p.idemKey ? KEYED_UNCONFIRMED : NOTHING_STORED) };
+      }
     }
     const stored = fresh.length - notStored.length;
     if (stored > 0) this.options.onAccepted?.(lane, stored);
@@ -205,6 +213,14 @@ export class EventIntake {
     if (this.redisDown || LOST.has(this.options.redis.status)) {
       this.options.onEnqueueError?.(new Error(`redis connection is ${this.options.redis.status}`));
       throw new DomainError('unavailable', fresh.some((p) => p.idemKey) ? KEYED_UNCONFIRMED : NOTHING_STORED);
+    }
+    if (fresh.length === 1) {
+      // One event (a single POST): its queue without a map of shards.
+      const queue = queueOfEvent(this.options.queues, lane, fresh[0]!.job.id);
+      await this.enqueueOnShard(queue, fresh).catch(() => {
+        throw new DomainError('unavailable', fresh[0]!.idemKey === undefined ? NOTHING_STORED : KEYED_UNCONFIRMED);
+      });
+      return [];
     }
     const byShard = new Map<Queue, Pending[]>();
     for (const p of fresh) {
@@ -267,6 +283,28 @@ export class EventIntake {
   }
 
   private async judge(candidate: unknown, checkAddresses: boolean): Promise<Verdict> {
+    const shaped = this.judgeShape(candidate, checkAddresses);
+    if (!shaped.ok) return shaped;
+    return this.judgeAgainstType(shaped.event, await this.options.catalog.get(shaped.event.type));
+  }
+
+  /**
+   * A batch's items judged as {@link judge} does, with each distinct event type looked up once
+   * (a batch carries few): one promise per type rather than one per item.
+   */
+  private async judgeAll(items: readonly IntakeItem[], checkAddresses: boolean): Promise<Verdict[]> {
+    const shaped = items.map((item) => this.judgeShape(item.event, checkAddresses));
+    const lookups = new Map<string, Promise<CatalogEntry | undefined>>();
+    for (const verdict of shaped) {
+      if (verdict.ok && !lookups.has(verdict.event.type)) lookups.set(verdict.event.type, this.options.catalog.get(verdict.event.type));
+    }
+    const types = new Map<string, CatalogEntry | undefined>();
+    await Promise.all([...lookups].map(async ([key, lookup]) => types.set(key, await lookup)));
+    return shaped.map((verdict) => (verdict.ok ? this.judgeAgainstType(verdict.event, types.get(verdict.event.type)) : verdict));
+  }
+
+  /** Shape and (at the REST door) addresses: what needs no lookup. */
+  private judgeShape(candidate: unknown, checkAddresses: boolean): Verdict {
     const shape = checkEventShape(candidate);
     // Address faults of well-typed fields are reported with the shape faults, all at once.
     const addressErrors =
@@ -278,8 +316,11 @@ export class EventIntake {
       const detail = `The event is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`;
       return { ok: false, problem: makeProblem(400, 'validation', 'Invalid event', detail.length > 2000 ? `${detail.slice(0, 2000)}…` : detail, errors) };
     }
-    const event = shape.event;
-    const type = await this.options.catalog.get(event.type);
+    return { ok: true, event: shape.event };
+  }
+
+  /** The event against its type (undefined: no such type): known, enabled, ctx, push policy. */
+  private judgeAgainstType(event: BatchEventInput, type: CatalogEntry | undefined): Verdict {
     if (!type) {
       return {
         ok: false,
@@ -419,10 +460,19 @@ function withoutIntakeFields(event: BatchEventInput): EventJob['event'] {
   return rest;
 }
 
+/** One promise and one timer: Promise.race with a timeout promise and a finally made four. */
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`enqueue took longer than ${ms} ms`)), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`enqueue took longer than ${ms} ms`)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -20,6 +20,7 @@ let ctx: IngestContext;
 let app: Awaited<ReturnType<typeof buildApp>>;
 let base: string;
 let prefix: string;
+let metrics: ReturnType<typeof createIngestMetrics>;
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}, key = ADMIN) {
   const response = await fetch(`${base}${path}`, {
@@ -35,7 +36,7 @@ beforeAll(async () => {
   prefix = `routes-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: prefix, MC_ADMIN_KEY: ADMIN, SMTP_URL: 'smtp://127.0.0.1:1' });
   const logger = createLogger({ name: 'test', level: 'silent' });
-  const metrics = createIngestMetrics();
+  metrics = createIngestMetrics();
   ctx = await createIngestContext(config, logger, metrics);
   app = await buildApp({ ctx, logger, metrics });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -124,4 +125,29 @@ test('a web-push endpoint the outbound policy refuses is answered 422 at the doo
   const batch = await post('/v1/events/batch', { events: [push('https://127.0.0.1:1/'), order()] });
   expect(batch.status).toBe(202);
   expect(batch.body).toMatchObject({ accepted: 1, rejected: 1, results: [{ index: 0, error: { status: 422 } }, { index: 1, status: 'pending' }] });
+});
+
+test('accepted events are counted per lane; a repeat of a header in a request is refused by name, whatever its case', async () => {
+  const counted = async (lane: string) => (await metrics.eventsAccepted.get()).values.find((v) => v.labels.lane === lane)?.value ?? 0;
+  const [realtime, batch] = [await counted('realtime'), await counted('batch')];
+  expect((await post('/v1/events', order())).status).toBe(202);
+  expect((await post('/v1/events/batch', { events: [order(), order()] })).body.accepted).toBe(2);
+  expect([await counted('realtime'), await counted('batch')]).toEqual([realtime + 1, batch + 2]);
+
+  // fetch joins repeated headers; a raw request sends the key twice, in two spellings.
+  const body = JSON.stringify(order());
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(Number(new URL(base).port), '127.0.0.1', () => {
+      socket.end(
+        `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN}\r\nContent-Type: application/json\r\n` +
+          `Idempotency-Key: a\r\nidempotency-key: b\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    });
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  expect(raw).toMatch(/^HTTP\/1\.1 400/);
+  expect(raw).toContain('sent 2 times');
 });

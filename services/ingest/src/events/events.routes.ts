@@ -36,7 +36,11 @@ const IdempotencyKeyHeader = Type.String({
 /** Node joins a repeated header into one value ("a, b"): a key sent twice is refused by name. */
 function refuseRepeatedHeader(rawHeaders: readonly string[], name: string): void {
   let count = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) count++;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    // Lower-cased only when the length matches: most headers are dismissed without a copy.
+    const header = rawHeaders[i]!;
+    if (header.length === name.length && header.toLowerCase() === name) count++;
+  }
   if (count > 1) throw invalid(`The ${name} header was sent ${count} times; send it once.`, [{ path: `headers/${name}`, message: 'sent more than once' }]);
 }
 

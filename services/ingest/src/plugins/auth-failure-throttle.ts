@@ -80,7 +80,8 @@ export class AuthFailureThrottle {
    * credential. Undefined → go on; otherwise answer 429 with Retry-After.
    */
   blocked(address: string): { retryAfterSeconds: number } | undefined {
-    if (!this.enabled) return undefined;
+    // Nobody blocked (the usual case): no need to work out the address's key (a regex or two).
+    if (!this.enabled || this.blockedUntil.size === 0) return undefined;
     const key = clientKey(address);
     const until = this.blockedUntil.get(key);
     if (until === undefined) return undefined;

@@ -87,6 +87,47 @@ describe('createKeyStore', () => {
   });
 });
 
+describe('KeyStore.recall (keys answered without a hash)', () => {
+  it('knows only keys that verified, and forgets them all on invalidate (a revocation here)', async () => {
+    const db = table({ mc_known: { id: 1, scopes: ['events:write'] } });
+    const keys = createKeyStore({ findActiveByHash: db.findActiveByHash });
+    expect(keys.recall('mc_known')).toBeUndefined();
+    await keys.verify('mc_known');
+    expect(keys.recall('mc_known')).toEqual({ id: 'key:1', scopes: ['events:write'] });
+    await keys.verify('mc_guess');
+    expect(keys.recall('mc_guess')).toBeUndefined();
+    delete db.rows.mc_known; // revoked
+    keys.invalidate();
+    expect(keys.recall('mc_known')).toBeUndefined();
+    expect(await keys.verify('mc_known')).toBeUndefined();
+  });
+
+  it('keeps a key no longer than one cache period after it was read from the store, however often it is used', async () => {
+    const db = table({ mc_known: { id: 1, scopes: ['events:write'] } });
+    const keys = createKeyStore({ findActiveByHash: db.findActiveByHash, cacheMs: 300 });
+    await keys.verify('mc_known'); // read from the store now
+    const readAt = Date.now();
+    await new Promise((r) => setTimeout(r, 100));
+    await keys.verify('mc_known'); // a hit of the hashed cache: must not renew the period
+    delete db.rows.mc_known; // revoked on another replica: nobody tells this one
+    while (Date.now() - readAt < 200) {
+      expect(keys.recall('mc_known')).toBeDefined();
+      await new Promise((r) => setImmediate(r));
+    }
+    while (Date.now() - readAt <= 300) await new Promise((r) => setImmediate(r));
+    expect(keys.recall('mc_known')).toBeUndefined();
+    expect(await keys.verify('mc_known')).toBeUndefined();
+    expect(db.state.lookups).toBe(2);
+  });
+
+  it('recalls the bootstrap keys once verified', async () => {
+    const keys = createKeyStore({ ingestKey: 'ingest-key-0123456789', findActiveByHash: table().findActiveByHash });
+    expect(keys.recall('ingest-key-0123456789')).toBeUndefined();
+    await keys.verify('ingest-key-0123456789');
+    expect(keys.recall('ingest-key-0123456789')).toMatchObject({ id: 'env:ingest' });
+  });
+});
+
 test('keyFromHeader reads Bearer and the Basic-auth password', () => {
   expect(keyFromHeader('Bearer abc')).toBe('abc');
   expect(keyFromHeader(`Basic ${Buffer.from('ops:secret').toString('base64')}`)).toBe('secret');

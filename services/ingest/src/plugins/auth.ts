@@ -4,6 +4,9 @@
  * admin, so forgetting to declare never opens a door (and the route-table test names it).
  * Keys are compared as SHA-256 hashes; the bootstrap keys come from the environment, the others
  * from Postgres, cached briefly — unknown keys too, so repeating a wrong key costs no lookup.
+ * A key that verified is remembered as it was sent for the same period, so its repeats cost
+ * neither the hash nor a promise (see {@link KeyStore.recall}); a revocation here forgets it at
+ * once, other replicas within the cache period (10 s).
  * Failed attempts are throttled per client address (auth-failure-throttle.ts); a database
  * fault is a 503, never a pass and never a 500.
  */
@@ -51,6 +54,12 @@ export interface KeyStore {
    * `unavailable` when the key store cannot be read (the caller answers 503, never a pass).
    */
   verify(key: string): Promise<Principal | undefined>;
+  /**
+   * The principal of a key that verified within the cache period, answered from memory without
+   * hashing it; undefined when it has to be verified. Only keys that verified are kept, so a
+   * flood of guesses cannot fill it, and `invalidate` empties it with the other caches.
+   */
+  recall(key: string): Principal | undefined;
   /** Forgets cached lookups (after a revocation here; other replicas follow within the cache period). */
   invalidate(): void;
   /** Forgets that this key was unknown, so a key created here works at once. */
@@ -67,18 +76,20 @@ class ExpiringCache<V> {
     private readonly maxEntries: number,
   ) {}
 
-  get(key: string, now: number): { value: V } | undefined {
+  /** The entry with the time it was stored (which a hit does not renew). */
+  get(key: string, now: number): { at: number; value: V } | undefined {
     const hit = this.entries.get(key);
     if (!hit) return undefined;
     this.entries.delete(key);
     if (now - hit.at >= this.ttlMs) return undefined;
     this.entries.set(key, hit);
-    return { value: hit.value };
+    return hit;
   }
 
-  set(key: string, value: V, now: number): void {
+  /** @param at when the value was read from its source: it expires `ttlMs` after that. */
+  set(key: string, value: V, at: number): void {
     this.entries.delete(key);
-    this.entries.set(key, { at: now, value });
+    this.entries.set(key, { at, value });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
@@ -115,15 +126,30 @@ export function createKeyStore(options: {
   // Two caches, so a flood of random unknown keys cannot push the known ones out.
   const known = new ExpiringCache<Principal>(options.cacheMs ?? 10_000, size);
   const unknown = new ExpiringCache<true>(options.negativeCacheMs ?? 10_000, size);
+  // Keyed by the key as sent: SHA-256 of it cost 3 % of a single POST. Held in memory only (as
+  // the request's own header is), never logged, and for no longer than a hashed entry.
+  const verified = new ExpiringCache<Principal>(options.cacheMs ?? 10_000, size);
 
   return {
+    recall(key) {
+      return verified.get(key, Date.now())?.value;
+    },
     async verify(key) {
       const digest = sha256(key);
-      for (const entry of bootstrap) if (timingSafeEqual(entry.hash, digest)) return entry.principal;
+      for (const entry of bootstrap) {
+        if (timingSafeEqual(entry.hash, digest)) {
+          verified.set(key, entry.principal, Date.now());
+          return entry.principal;
+        }
+      }
       const hex = digest.toString('hex');
       const now = Date.now();
       const hit = known.get(hex, now);
-      if (hit) return hit.value;
+      if (hit) {
+        // Stamped with the lookup's time, not now: a revoked key stays at most one period.
+        verified.set(key, hit.value, hit.at);
+        return hit.value;
+      }
       if (unknown.get(hex, now)) return undefined;
       let row: { id: number; scopes: string[]; name?: string } | undefined;
       try {
@@ -139,10 +165,12 @@ export function createKeyStore(options: {
       const principal: Principal = { id: `key:${row.id}`, scopes: row.scopes, ...(row.name !== undefined ? { name: row.name } : {}) };
       void options.touch?.(row.id).catch(() => undefined); // lastUsedAt is informational
       known.set(hex, principal, now);
+      verified.set(key, principal, now);
       return principal;
     },
     invalidate() {
       known.clear();
+      verified.clear();
     },
     forgetUnknown(key) {
       unknown.delete(sha256(key).toString('hex'));
@@ -205,35 +233,51 @@ export function registerAuth(app: FastifyInstance, { keys, failures }: AuthOptio
       retryAfterSeconds,
     );
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply) => {
-    if (request.is404) return; // unknown paths get their 404, not a 401
+  const admit = (request: FastifyRequest, reply: FastifyReply, principal: Principal, needed: Exclude<RouteAuth, 'public'>, done: () => void) => {
+    if (!hasScope(principal, needed)) {
+      refuse(reply, new DomainError('forbidden', `This API key lacks the "${needed}" scope.`));
+      return;
+    }
+    request.principal = principal;
+    done();
+  };
+  const refuseUnknown = async (request: FastifyRequest, reply: FastifyReply) => {
+    const verdict = await failures.fail(request.ip);
+    if (verdict.limited) return throttled(reply, verdict.retryAfterSeconds);
+    return refuse(reply, new DomainError('unauthorized', 'The API key is unknown or revoked.'));
+  };
+
+  // A callback hook, not an async one: a key seen within the cache period is admitted without a
+  // promise or a hash; only a key to look up (or a refusal to count) goes asynchronous.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (request.is404) return done(); // unknown paths get their 404, not a 401
     const needed = request.routeOptions.config.auth ?? 'admin';
-    if (needed === 'public') return;
+    if (needed === 'public') return done();
     const key = keyFromHeader(request.headers.authorization);
     if (!key) {
       // Browsers (the dashboard, the outbox) then ask for the key as a Basic-auth password.
       // Not counted as a failure: it is how every browser session starts.
       reply.header('www-authenticate', 'Basic realm="Message Center", charset="UTF-8"');
-      return refuse(reply, new DomainError('unauthorized', 'Send an API key as "Authorization: Bearer <key>".'));
+      refuse(reply, new DomainError('unauthorized', 'Send an API key as "Authorization: Bearer <key>".'));
+      return;
     }
     // Checked before the key, and whatever the key: a blocked guesser learns nothing.
     const blocked = failures.blocked(request.ip);
-    if (blocked) return throttled(reply, blocked.retryAfterSeconds);
-    let principal: Principal | undefined;
-    try {
-      principal = await keys.verify(key);
-    } catch (error) {
-      if (error instanceof DomainError && error.code === 'unavailable') return refuse(reply, error, 5);
-      throw error;
+    if (blocked) {
+      throttled(reply, blocked.retryAfterSeconds);
+      return;
     }
-    if (!principal) {
-      const verdict = await failures.fail(request.ip);
-      if (verdict.limited) return throttled(reply, verdict.retryAfterSeconds);
-      return refuse(reply, new DomainError('unauthorized', 'The API key is unknown or revoked.'));
-    }
-    if (!hasScope(principal, needed)) {
-      return refuse(reply, new DomainError('forbidden', `This API key lacks the "${needed}" scope.`));
-    }
-    request.principal = principal;
+    const recalled = keys.recall(key);
+    if (recalled) return admit(request, reply, recalled, needed, done);
+    keys.verify(key).then(
+      (principal) => {
+        if (principal) admit(request, reply, principal, needed, done);
+        else refuseUnknown(request, reply).catch(done);
+      },
+      (error: unknown) => {
+        if (error instanceof DomainError && error.code === 'unavailable') refuse(reply, error, 5);
+        else done(error as Error);
+      },
+    );
   });
 }
