@@ -13,7 +13,7 @@
  * Each request's logger (`request.log`, bound to its reqId) is made only when something is
  * logged at an enabled level: pino's `child()` for every request cost 2 % of a single POST.
  */
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Level, LevelWithSilentOrString } from 'pino';
 
 /** A request that took this long is logged at info whatever its status. */
@@ -78,7 +78,7 @@ for (const level of LEVELS) {
 
 /** Fastify options for the request logging described above. */
 export const requestLogOptions = {
-  disableRequestLogging: true,
+  logController: new LogController({ disableRequestLogging: true }),
   childLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
     // A route with a log level or serializers of its own gets a real child at once, with them.
     if (options.level !== undefined || options.serializers !== undefined) return logger.child(bindings, options);
