@@ -1,6 +1,7 @@
 // 2. Delivery end to end: N events through POST /v1/events/batch, one worker process,
 //    an SMTP sink in this process; messages/s from the first request to the last message
 //    received, then every event checked `sent` in Postgres.
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -321,69 +322,25 @@ export async function runNoopDeliveryBench({ system, eventType, queueNames, cfg,
   }
 }
 
-/**
- * Ceiling of SMTP delivery: a raw nodemailer pool (the worker's pool size) to the same sink,
- * N messages of the size the worker sent, `concurrency` in flight (the worker's).
- */
-export async function smtpCeiling({ sink, n, messageBytes, concurrency, poolSize }) {
-  const nodemailer = require('nodemailer');
-  const transport = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: poolSize, maxMessages: Infinity });
-  const filler = 'x'.repeat(Math.max(0, messageBytes - 200));
-  sink.reset();
-  try {
-    const wallMs = await runLoops({
-      clients: concurrency,
-      jobs: n,
-      fn: (i) =>
-        transport.sendMail({
-          envelope: { from: 'bench@example.org', to: [`ceiling-${i}@example.com`] },
-          raw: `From: bench@example.org\r\nTo: ceiling-${i}@example.com\r\nSubject: ceiling ${i}\r\n\r\n${filler.replace(/(.{76})/g, '$1\r\n')}\r\n`,
-        }),
-    });
-    if (sink.count < n) throw new Error(`SMTP ceiling: ${sink.count} of ${n} at the sink`);
-    return { messages: n, messageBytes, poolSize, concurrency, seconds: round(wallMs / 1000, 3), messagesPerSecond: round(n / (wallMs / 1000), 1) };
-  } finally {
-    transport.close();
-  }
-}
 
 /**
- * Ceiling of the no-op delivery: raw BullMQ, N empty jobs added in batches (as the ingest adds
- * them) and processed by a Worker doing nothing, with the worker's concurrency and job options;
- * from the first addBulk's answer to the N-th completion.
+ * Runs a delivery ceiling or the contract floor (lib/delivery-ceilings.mjs) as a process of its
+ * own, as the worker runs. With `sink`, checks that every message arrived there.
  */
-export async function bullmqCeiling({ redisUrl, prefix, n, batchSize, concurrency }) {
-  const { Queue, Worker } = require('bullmq');
-  const { Redis } = require('ioredis');
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue('ceiling-deliver', { connection, prefix });
-  let completed = 0;
-  let resolveDone;
-  const done = new Promise((resolve) => (resolveDone = resolve));
-  const worker = new Worker('ceiling-deliver', async () => undefined, {
-    connection: new Redis(redisUrl, { maxRetriesPerRequest: null }),
-    prefix,
-    concurrency,
+export async function runDeliveryCeiling(kind, args, { sink } = {}) {
+  sink?.reset();
+  const script = path.join(ROOT, 'bench/lib/delivery-ceilings.mjs');
+  const child = spawn(process.execPath, [script, kind, JSON.stringify({ ...args, ...(sink ? { sinkUrl: sink.url } : {}) })], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  worker.on('completed', () => {
-    if (++completed === n) resolveDone(nowMs());
-  });
-  try {
-    await worker.waitUntilReady();
-    let first;
-    const opts = { attempts: 25, removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 7 * 86400, count: 10_000 } };
-    for (let from = 0; from < n; from += batchSize) {
-      const size = Math.min(batchSize, n - from);
-      await queue.addBulk(Array.from({ length: size }, () => ({ name: 'deliver', data: {}, opts })));
-      first ??= nowMs();
-    }
-    const end = await Promise.race([done, sleep(120_000).then(() => undefined)]);
-    if (end === undefined) throw new Error(`BullMQ ceiling: ${completed} of ${n} jobs completed in 120 s`);
-    return { jobs: n, concurrency, seconds: round((end - first) / 1000, 3), jobsPerSecond: round(n / ((end - first) / 1000), 1) };
-  } finally {
-    await worker.close();
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
-    connection.disconnect();
-  }
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`delivery ceiling "${kind}" exited with ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  const result = JSON.parse(stdout.trim().split('\n').pop());
+  if (sink && sink.count < args.n) throw new Error(`delivery ceiling "${kind}": ${sink.count} of ${args.n} messages at the sink`);
+  return result;
 }

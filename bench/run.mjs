@@ -13,7 +13,7 @@ import { memoryOf } from './lib/proc.mjs';
 import { summarizeProfile } from './lib/profile-summary.mjs';
 import { fmt, round } from './lib/stats.mjs';
 import { runIngestBench } from './ingest.bench.mjs';
-import { bullmqCeiling, runDeliveryBench, runLatencyBench, runNoopDeliveryBench, smtpCeiling, workerSmtpPoolSize } from './delivery.bench.mjs';
+import { runDeliveryBench, runDeliveryCeiling, runLatencyBench, runNoopDeliveryBench, workerSmtpPoolSize } from './delivery.bench.mjs';
 import { buildRatios, checkSmoke, ratioRows } from './lib/ratios.mjs';
 import { runRenderBench } from './render.bench.mjs';
 
@@ -198,11 +198,24 @@ async function main() {
           const n = cfg.delivery.events;
           const concurrency = cfg.delivery.concurrency;
           details.deliveryCeilings = {
-            smtp: await smtpCeiling({ sink, n, messageBytes, concurrency, poolSize: workerSmtpPoolSize() }),
-            bullmq: await bullmqCeiling({ redisUrl: cfg.redisUrl, prefix: system.queuePrefix, n, batchSize: cfg.ingest.batchSize, concurrency }),
+            smtp: await runDeliveryCeiling('smtp', { n, messageBytes, concurrency, poolSize: workerSmtpPoolSize() }, { sink }),
+            bullmq: await runDeliveryCeiling('bullmq', { redisUrl: cfg.redisUrl, prefix: system.queuePrefix, n, batchSize: cfg.ingest.batchSize, concurrency }),
           };
           log(`ceiling SMTP (raw nodemailer pool of ${details.deliveryCeilings.smtp.poolSize}, ${concurrency} in flight, ${messageBytes} B): ${details.deliveryCeilings.smtp.messagesPerSecond} msg/s`);
           log(`ceiling no-op (raw BullMQ add + empty process, concurrency ${concurrency}): ${details.deliveryCeilings.bullmq.jobsPerSecond} jobs/s`);
+          // What the delivery contract's own writes leave of each ceiling (see contractFloor).
+          const floor = { databaseUrl: system.db.url, redisUrl: cfg.redisUrl, prefix: system.queuePrefix, eventType: EVENT_TYPE, n, batchSize: cfg.ingest.batchSize, concurrency, messageBytes, poolSize: workerSmtpPoolSize() };
+          details.contractFloor = { noop: await runDeliveryCeiling('floor', floor), smtp: await runDeliveryCeiling('floor', floor, { sink }) };
+          const { noop, smtp } = details.contractFloor;
+          const ofCeiling = (value, ceiling) => `${round(value / ceiling, 2)}× of the ceiling`;
+          log(`contract floor, no send (raw BullMQ + begin, settle, send-once record): ${noop.jobsPerSecond} msg/s, ${ofCeiling(noop.jobsPerSecond, details.deliveryCeilings.bullmq.jobsPerSecond)}`);
+          log(`contract floor, SMTP (the same + a raw nodemailer send): ${smtp.jobsPerSecond} msg/s, ${ofCeiling(smtp.jobsPerSecond, details.deliveryCeilings.smtp.messagesPerSecond)}`);
+          rows.push({ section: 'delivery', name: 'contract floor, no send: raw BullMQ + begin/settle/send-once writes', value: noop.jobsPerSecond, unit: 'msg/s' });
+          rows.push({ section: 'delivery', name: 'contract floor, SMTP: the same + a raw nodemailer send', value: smtp.jobsPerSecond, unit: 'msg/s' });
+          // How much of what the contract leaves the worker uses: the part that is ours.
+          const ofFloor = (value, floorRate) => (value ? round(value / floorRate, 2) : 'n/a');
+          rows.push({ section: 'delivery', name: 'SMTP worker vs the contract floor (SMTP)', value: ofFloor(details.delivery?.messagesPerSecond, smtp.jobsPerSecond), unit: '×' });
+          rows.push({ section: 'delivery', name: 'no-op worker vs the contract floor (no send)', value: ofFloor(details.deliveryNoop?.messagesPerSecond, noop.jobsPerSecond), unit: '×' });
         });
       }
 

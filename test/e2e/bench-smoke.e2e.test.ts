@@ -59,5 +59,10 @@ test('npm run bench -- --smoke measures every ratio and limit and writes them', 
     expect(l.value).toBeGreaterThan(0);
     expect(l.pass).toBe(l.value <= l.target);
   }
+  // The contract floor ran, as a process of its own, with and without an SMTP send.
+  for (const floor of [report.details.contractFloor.noop, report.details.contractFloor.smtp]) {
+    expect(floor.jobs).toBeGreaterThan(0);
+    expect(floor.jobsPerSecond).toBeGreaterThan(0);
+  }
   expect(report.errors).toEqual([]);
 });
