@@ -213,7 +213,7 @@ async function main() {
           rows.push({ section: 'delivery', name: 'contract floor, no send: raw BullMQ + begin/settle/send-once writes', value: noop.jobsPerSecond, unit: 'msg/s' });
           rows.push({ section: 'delivery', name: 'contract floor, SMTP: the same + a raw nodemailer send', value: smtp.jobsPerSecond, unit: 'msg/s' });
           // How much of what the contract leaves the worker uses: the part that is ours.
-          const ofFloor = (value, floorRate) => (value ? round(value / floorRate, 2) : 'n/a');
+          const ofFloor = (value, floorRate) => (value ? (value / floorRate).toFixed(2) : 'n/a');
           rows.push({ section: 'delivery', name: 'SMTP worker vs the contract floor (SMTP)', value: ofFloor(details.delivery?.messagesPerSecond, smtp.jobsPerSecond), unit: '×' });
           rows.push({ section: 'delivery', name: 'no-op worker vs the contract floor (no send)', value: ofFloor(details.deliveryNoop?.messagesPerSecond, noop.jobsPerSecond), unit: '×' });
         });

@@ -16,6 +16,7 @@ import { routePushByTarget } from './push-router.provider';
 import { withFailover } from './failover.provider';
 import { withSendTimeout } from './send-timeout.provider';
 import { withGate, type BreakerListener, type GateWrapOptions } from './gated.provider';
+import { withGateRecall } from './gate-recall';
 import { createMemoryGateStore, createRedisGateStore } from './provider-gate';
 
 export interface GateOptions {
@@ -34,7 +35,15 @@ export interface GateOptions {
   probeIntervalMs?: number;
   /** Hears of breaker changes: log them, count them (see `createBreakerReporter`). */
   onBreaker?: BreakerListener;
+  /**
+   * With Redis and no pacing: how long a clear gate is remembered by this replica instead of
+   * asked again (gate-recall.ts); 0 asks Redis before every send. @defaultValue 250
+   */
+  recallMs?: number;
 }
+
+/** @see GateOptions.recallMs */
+const DEFAULT_GATE_RECALL_MS = 250;
 
 export interface EmailProviderOptions {
   /** SMTP connection URL; when absent, mail goes to the dev outbox in `outboxDir`. */
@@ -143,9 +152,12 @@ function gated<M>(
     threshold: gate.threshold ?? 3,
     probeIntervalMs: gate.probeIntervalMs ?? 10_000,
   };
-  const store = gate.redis
+  const recallMs = gate.recallMs ?? DEFAULT_GATE_RECALL_MS;
+  let store = gate.redis
     ? createRedisGateStore(gate.redis, { ...settings, name: provider.name, prefix: gate.prefix ?? 'mc:gate:' })
     : createMemoryGateStore(settings);
+  // Paced sends each claim a slot; the memory store is local anyway.
+  if (gate.redis && gate.perSecond === undefined && recallMs > 0) store = withGateRecall(store, { ttlMs: recallMs });
   return withGate(provider, store, {
     probeIntervalMs: settings.probeIntervalMs,
     ...(gate.onBreaker ? { onBreaker: gate.onBreaker } : {}),
