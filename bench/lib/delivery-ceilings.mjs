@@ -1,8 +1,9 @@
 // The delivery ceilings and the contract floor, each run by the bench as a process of its own,
 // as the worker runs, so that each pays what the worker pays for being a separate process: a
 // message to the SMTP sink (in the bench process) wakes another process. Measured on the idle
-// 2-core machine, that cost the SMTP ceiling little (2,452 msg/s as a child, 2,538-2,859 in the
-// bench process) and the SMTP floor about a third (904-1,030 as a child, 1,404-1,518 in it).
+// 2-core machine, that cost the SMTP ceiling about a tenth (2,245-2,554 msg/s as a child,
+// 2,538-2,859 in the bench process) and the SMTP floor about a third (904-1,030 as a child,
+// 1,404-1,518 in it).
 //   node bench/lib/delivery-ceilings.mjs <smtp|bullmq|floor> '<json arguments>'
 // prints the result as one JSON line.
 import { createRequire } from 'node:module';
