@@ -208,10 +208,12 @@ async function main() {
           details.contractFloor = { noop: await runDeliveryCeiling('floor', floor), smtp: await runDeliveryCeiling('floor', floor, { sink }) };
           const { noop, smtp } = details.contractFloor;
           const ofCeiling = (value, ceiling) => `${round(value / ceiling, 2)}× of the ceiling`;
-          log(`contract floor, no send (raw BullMQ + begin, settle, send-once record): ${noop.jobsPerSecond} msg/s, ${ofCeiling(noop.jobsPerSecond, details.deliveryCeilings.bullmq.jobsPerSecond)}`);
-          log(`contract floor, SMTP (the same + a raw nodemailer send): ${smtp.jobsPerSecond} msg/s, ${ofCeiling(smtp.jobsPerSecond, details.deliveryCeilings.smtp.messagesPerSecond)}`);
+          log(`contract floor, no send (raw BullMQ + begin, settle, send-once record): ${noop.jobsPerSecond} msg/s, ${ofCeiling(noop.jobsPerSecond, details.deliveryCeilings.bullmq.jobsPerSecond)}, ${noop.cpuMsPerMessage} ms CPU per message`);
+          log(`contract floor, SMTP (the same + a raw nodemailer send): ${smtp.jobsPerSecond} msg/s, ${ofCeiling(smtp.jobsPerSecond, details.deliveryCeilings.smtp.messagesPerSecond)}, ${smtp.cpuMsPerMessage} ms CPU per message`);
           rows.push({ section: 'delivery', name: 'contract floor, no send: raw BullMQ + begin/settle/send-once writes', value: noop.jobsPerSecond, unit: 'msg/s' });
           rows.push({ section: 'delivery', name: 'contract floor, SMTP: the same + a raw nodemailer send', value: smtp.jobsPerSecond, unit: 'msg/s' });
+          // The floor process's own CPU per message: at a target rate, what the contract alone needs of the cores.
+          rows.push({ section: 'delivery', name: 'contract floor CPU per message: no send / SMTP (its own process)', value: `${noop.cpuMsPerMessage.toFixed(2)} / ${smtp.cpuMsPerMessage.toFixed(2)}`, unit: 'ms' });
           // How much of what the contract leaves the worker uses: the part that is ours.
           const ofFloor = (value, floorRate) => (value ? (value / floorRate).toFixed(2) : 'n/a');
           rows.push({ section: 'delivery', name: 'SMTP worker vs the contract floor (SMTP)', value: ofFloor(details.delivery?.messagesPerSecond, smtp.jobsPerSecond), unit: '×' });

@@ -148,6 +148,8 @@ export async function contractFloor({ databaseUrl, redisUrl, prefix, eventType, 
     const ids = new EventIdGenerator(1023); // a node id of its own: the ingest draws ids beside it
     const opts = { attempts: 25, removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 7 * 86400, count: 10_000 } };
     let first;
+    // This process's CPU (the worker side, plus the adds): what the contract's path costs per message.
+    const cpuBefore = process.cpuUsage();
     for (let from = 0; from < n; from += batchSize) {
       const size = Math.min(batchSize, n - from);
       await queue.addBulk(
@@ -161,7 +163,14 @@ export async function contractFloor({ databaseUrl, redisUrl, prefix, eventType, 
     }
     const end = await Promise.race([done, sleep(120_000).then(() => undefined)]);
     if (end === undefined) throw new Error(`contract floor: ${completed} of ${n} jobs completed in 120 s (${failed} failed)`);
-    return { jobs: n, concurrency, seconds: round((end - first) / 1000, 3), jobsPerSecond: round(n / ((end - first) / 1000), 1) };
+    const cpu = process.cpuUsage(cpuBefore);
+    return {
+      jobs: n,
+      concurrency,
+      seconds: round((end - first) / 1000, 3),
+      jobsPerSecond: round(n / ((end - first) / 1000), 1),
+      cpuMsPerMessage: round((cpu.user + cpu.system) / 1000 / n, 2),
+    };
   } finally {
     await worker.close();
     transport?.close();
