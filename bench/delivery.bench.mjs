@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchEvent } from './ingest.bench.mjs';
-import { createClient, runLoops } from './lib/load.mjs';
+import { createClient } from './lib/load.mjs';
 import { formatCpu, memoryOf, startCpuProbe } from './lib/proc.mjs';
 import { nowMs, round, sleep, summarize } from './lib/stats.mjs';
 import { ROOT } from './lib/system.mjs';
@@ -321,7 +321,6 @@ export async function runNoopDeliveryBench({ system, eventType, queueNames, cfg,
     rmSync(outboxDir, { recursive: true, force: true });
   }
 }
-
 
 /**
  * Runs a delivery ceiling or the contract floor (lib/delivery-ceilings.mjs) as a process of its
