@@ -88,4 +88,15 @@ describe('withGateRecall', () => {
     await gate.enter('webpush@https://new.example', []);
     expect(gate.remembered).toBe(1);
   });
+
+  it('does not remember a clear answer that arrives after a failure of this replica', async () => {
+    const { store, enters } = countingStore(now);
+    const gate = withGateRecall(store, { ttlMs: 250, now });
+    // A send's enter is on its way to Redis while another send fails.
+    const inFlight = gate.enter('smtp', []);
+    await gate.failed('smtp', false);
+    await inFlight;
+    expect(await gate.enter('smtp', [])).toEqual({ go: true, probe: false, failures: 1 });
+    expect(enters()).toBe(2);
+  });
 });

@@ -10,8 +10,9 @@
  *
  * What it costs: what another replica writes is seen up to `ttlMs` late — a hold after its
  * 429, a breaker it opened. This replica's own trouble is seen at once: a transient failure or
- * a hold it records clears every memory, so its next `enter` asks Redis again. A provider with
- * a send rate must not use it: each send claims a slot.
+ * a hold it records clears every memory (and an answer still on its way is then not kept), so
+ * its next `enter` asks Redis again. A provider with a send rate must not use it: each send
+ * claims a slot.
  */
 import type { GateStore } from './provider-gate';
 
@@ -34,6 +35,15 @@ export function withGateRecall(store: GateStore, options: GateRecallOptions): Ga
   const now = options.now ?? (() => performance.now());
   /** When each breaker and hold set was last seen clear. */
   const clearAt = new Map<string, number>();
+  /**
+   * Counts this replica's failures and holds: an answer Redis gave before one of them is stale
+   * when it arrives after it, and is not remembered.
+   */
+  let troubles = 0;
+  const forgetAll = () => {
+    troubles++;
+    clearAt.clear();
+  };
   const keyOf = (breaker: string, holds: readonly string[]) => `${breaker}\n${holds.join('\n')}`;
   const forgetExpired = (at: number) => {
     for (const [key, seen] of clearAt) if (at - seen >= options.ttlMs) clearAt.delete(key);
@@ -45,8 +55,9 @@ export function withGateRecall(store: GateStore, options: GateRecallOptions): Ga
       const seen = clearAt.get(key);
       if (seen !== undefined && now() - seen < options.ttlMs) return { go: true, probe: false, failures: 0 };
       const asked = now();
+      const troublesBefore = troubles;
       const entry = await store.enter(breaker, holds);
-      if (entry.go && !entry.probe && entry.failures === 0) {
+      if (entry.go && !entry.probe && entry.failures === 0 && troubles === troublesBefore) {
         // Web push has a breaker per push service, and anybody may name a new one: forget
         // what has expired before the memory grows, so it holds one ttl's worth at most.
         if (clearAt.size >= SWEEP_AT) forgetExpired(asked);
@@ -58,11 +69,11 @@ export function withGateRecall(store: GateStore, options: GateRecallOptions): Ga
     },
     succeeded: (breaker) => store.succeeded(breaker),
     failed(breaker, probe) {
-      clearAt.clear();
+      forgetAll();
       return store.failed(breaker, probe);
     },
     hold(key, ms) {
-      clearAt.clear();
+      forgetAll();
       return store.hold(key, ms);
     },
     state: (breaker) => store.state(breaker),
